@@ -1,0 +1,40 @@
+# The tutorial's commands. Each creates .venv from requirements.txt on first use.
+#   make ann      train and evaluate the churn ANN (1_artificial_neural_networks/ann.py)
+#   make cnn      train and evaluate the cats-vs-dogs CNN (2_convolutional_neural_networks/cnn.py)
+#   make test     run the test suite
+#   make bench    run the benchmarks (they print their figures)
+# Options: ARGS="--epochs 10" passes flags to a script; GPU=1 installs TensorFlow's
+# NVIDIA GPU build (Linux); DLP_DATA_DIR=folder uses a local copy of the data.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed$(if $(GPU),-gpu)
+
+.PHONY: ann cnn test bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+ifdef GPU
+	$(PY) -m pip install --quiet --disable-pip-version-check "tensorflow[and-cuda]~=2.21.0"
+endif
+	touch $@
+
+ann: $(STAMP)
+	$(PY) 1_artificial_neural_networks/ann.py $(ARGS)
+
+cnn: $(STAMP)
+	$(PY) 2_convolutional_neural_networks/cnn.py $(ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest $(ARGS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_ann.py $(ARGS)
+	$(PY) benchmarks/bench_cnn.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

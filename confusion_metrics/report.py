@@ -1,0 +1,125 @@
+"""Showing the metrics: the text table the scripts print and the matplotlib figure."""
+
+from __future__ import annotations
+
+from typing import Any, Hashable, Sequence
+
+import numpy as np
+
+from confusion_metrics.core import _checked_labels, _checked_matrix, binary, per_class, summary
+
+
+def format_report(
+    cm,
+    labels: Sequence[Hashable] | None = None,
+    positive: Any = None,
+    zero_division: float = 0.0,
+) -> str:
+    """The confusion matrix, a per-class table and the averages, as text.
+
+    With ``positive`` (a label of a 2-class matrix) the report ends with the
+    positive class's TP, FN, FP, TN and its four metrics spelled out.
+    """
+    matrix = _checked_matrix(cm)
+    names = [str(name) for name in _checked_labels(labels, matrix.shape[0])]
+    width = max(8, *(len(name) for name in names), len(str(matrix.max())))
+
+    lines = ["Confusion matrix (rows: actual class, columns: predicted class)"]
+    lines.append(" " * (width + 2) + "".join(f"{name:>{width + 2}}" for name in names))
+    for name, row in zip(names, matrix):
+        lines.append(f"{name:>{width + 2}}" + "".join(f"{count:>{width + 2}d}" for count in row))
+
+    lines.append("")
+    header = ("class", "TP", "FN", "FP", "TN", "support", "accuracy", "precision", "recall", "F1")
+    lines.append(f"{header[0]:>{width}} " + " ".join(f"{h:>9}" for h in header[1:]))
+    for record in per_class(matrix, names, zero_division):
+        counts = (record.tp, record.fn, record.fp, record.tn, record.support)
+        rates = (record.accuracy, record.precision, record.recall, record.f1)
+        lines.append(
+            f"{record.label:>{width}} "
+            + " ".join(f"{count:>9d}" for count in counts)
+            + " "
+            + " ".join(f"{100 * rate:>8.2f}%" for rate in rates)
+        )
+
+    overall = summary(matrix, names, zero_division)
+    lines.append("")
+    lines.append(f"overall accuracy: {100 * overall.accuracy:.2f} %")
+    for name in ("macro", "weighted", "micro"):
+        average = getattr(overall, name)
+        lines.append(
+            f"{name:>8} average: precision {100 * average.precision:6.2f} %"
+            f"  recall {100 * average.recall:6.2f} %  F1 {100 * average.f1:6.2f} %"
+        )
+
+    if positive is not None:
+        raw_labels = _checked_labels(labels, matrix.shape[0])
+        record = binary(matrix, positive, raw_labels, zero_division)
+        lines.append("")
+        lines.append(f"Positive class: {record.label}")
+        lines.append(
+            f"  TP = {record.tp}   FN = {record.fn}   FP = {record.fp}   TN = {record.tn}"
+        )
+        lines.append(f"  accuracy  = (TP + TN) / total          = {100 * record.accuracy:.2f} %")
+        lines.append(f"  precision = TP / (TP + FP)             = {100 * record.precision:.2f} %")
+        lines.append(f"  recall    = TP / (TP + FN)             = {100 * record.recall:.2f} %")
+        lines.append(f"  F1        = 2 TP / (2 TP + FP + FN)    = {100 * record.f1:.2f} %")
+    return "\n".join(lines)
+
+
+def plot_confusion_matrix(
+    cm,
+    labels: Sequence[Hashable] | None = None,
+    normalize: str | None = None,
+    title: str | None = None,
+    cmap: str = "Blues",
+):
+    """Draw the matrix as a matplotlib Figure, each cell annotated.
+
+    ``normalize``: None (counts), "true" (each row sums to 1: the share of each
+    actual class), "pred" (each column sums to 1) or "all". The counts are
+    always shown; with normalisation the share is printed under them.
+    """
+    from matplotlib.figure import Figure  # not pyplot: no GUI backend is needed
+
+    matrix = _checked_matrix(cm)
+    names = [str(name) for name in _checked_labels(labels, matrix.shape[0])]
+    if normalize not in (None, "true", "pred", "all"):
+        raise ValueError(f"normalize must be None, 'true', 'pred' or 'all', got {normalize!r}")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if normalize == "true":
+            shares = matrix / matrix.sum(axis=1, keepdims=True)
+        elif normalize == "pred":
+            shares = matrix / matrix.sum(axis=0, keepdims=True)
+        elif normalize == "all":
+            shares = matrix / matrix.sum()
+        else:
+            shares = None
+    shown = np.nan_to_num(shares) if shares is not None else matrix
+
+    size = 2.2 + 0.8 * len(names)
+    figure = Figure(figsize=(size + 1.2, size), layout="constrained")
+    axes = figure.add_subplot()
+    image = axes.imshow(shown, cmap=cmap, vmin=0)
+    figure.colorbar(image, ax=axes, label="share" if shares is not None else "count")
+    threshold = shown.max() / 2
+    for row in range(matrix.shape[0]):
+        for column in range(matrix.shape[1]):
+            text = f"{matrix[row, column]:d}"
+            if shares is not None:
+                text += f"\n{100 * np.nan_to_num(shares[row, column]):.1f} %"
+            axes.text(
+                column,
+                row,
+                text,
+                ha="center",
+                va="center",
+                color="white" if shown[row, column] > threshold else "black",
+            )
+    axes.set_xticks(range(len(names)), names)
+    axes.set_yticks(range(len(names)), names)
+    axes.set_xlabel("predicted class")
+    axes.set_ylabel("actual class")
+    if title:
+        axes.set_title(title)
+    return figure

@@ -1,0 +1,10 @@
+"""Machinery shared by ann.py and cnn.py, so the scripts can stay about deep learning.
+
+- ``runtime``: quiet TensorFlow start-up, the "what am I training on" line, seeding.
+- ``cli``: the flags both scripts share and the one-line error for bad input.
+- ``data``: where the data sets live (a folder you point at, or a verified download).
+- ``outputs``: writing results so that a failed run never leaves half-written files.
+- ``churn``: reading, checking and encoding the bank churn table (ann.py).
+- ``fold_training``: cross-validation folds trained together as one compiled model (ann.py).
+- ``images``: the cats-and-dogs image pipeline with its decoded-image cache (cnn.py).
+"""

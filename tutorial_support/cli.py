@@ -1,0 +1,84 @@
+"""Command-line pieces both scripts share: common flags and clear one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable
+
+
+class TutorialError(Exception):
+    """A problem with the reader's input or environment.
+
+    The scripts print it as one line (what is wrong and what to do) and exit with
+    status 2, without a traceback.
+    """
+
+
+EXIT_BAD_INPUT = 2
+
+
+def run(main: Callable[[], None]) -> None:
+    """Run a script's main(), turning TutorialError into one line and exit status 2."""
+    try:
+        main()
+    except TutorialError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        print("\ninterrupted: earlier outputs were left as they were", file=sys.stderr)
+        sys.exit(130)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def base_parser(description: str, default_output_dir: Path) -> argparse.ArgumentParser:
+    """A parser with the flags every script has: --data, --seed, --output-dir, --verbose."""
+    parser = argparse.ArgumentParser(
+        description=description,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="folder (or file) holding the data; overrides the DLP_DATA_DIR environment "
+        "variable. Without either, the data is downloaded once into the Keras cache "
+        "(~/.keras/datasets)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="random seed: the same seed gives the same figures"
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=default_output_dir,
+        help="where the model, figures and metrics.json are written",
+    )
+    parser.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=1,
+        help="Keras training output: 0 silent, 1 progress bar, 2 one line per epoch",
+    )
+    return parser

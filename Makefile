@@ -34,7 +34,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_ann.py $(ARGS)
-	$(PY) benchmarks/bench_cnn.py $(ARGS)
+
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

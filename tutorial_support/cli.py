@@ -51,9 +51,16 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse, but a bad argument gives one line (not the whole usage) and exit 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"error: {message} (see --help)\n")
+
+
 def base_parser(description: str, default_output_dir: Path) -> argparse.ArgumentParser:
     """A parser with the flags every script has: --data, --seed, --output-dir, --verbose."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         description=description,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )

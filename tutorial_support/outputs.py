@@ -54,7 +54,7 @@ class StagedOutputs:
         self.path(name).write_text(json.dumps(data, indent=2) + "\n")
 
     def save_figure(self, name: str, figure) -> None:
-        figure.savefig(self.path(name), dpi=110)
+        figure.savefig(self.path(name), dpi=110, bbox_inches="tight")
 
     def __exit__(self, exc_type, exc, traceback) -> None:
         assert self._staging is not None

@@ -1,0 +1,96 @@
+"""The stacked trainer trains each copy exactly as Keras alone would, and fits scikit-learn."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+
+from churn_fixtures import learnable_problem
+from tutorial_support.fold_training import KerasBinaryClassifier, cross_validate, fit_copies
+from tutorial_support.runtime import keras, seed_everything
+
+
+def build_small(optimizer="adam", dropout=0.0):
+    """The tutorial's network shape (ann.py builds the same)."""
+    layers = [keras.Input(shape=(11,))]
+    for _ in range(2):
+        layers.append(keras.layers.Dense(6, activation="relu", kernel_initializer="uniform"))
+        if dropout:
+            layers.append(keras.layers.Dropout(dropout))
+    layers.append(keras.layers.Dense(1, activation="sigmoid", kernel_initializer="uniform"))
+    model = keras.Sequential(layers)
+    model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_each_copy_is_trained_exactly_like_plain_keras(optimizer):
+    """Copies on different rows (and a last, shorter batch) match Keras' train_on_batch."""
+    X, y = learnable_problem(150)
+    rng = np.random.default_rng(1)
+    train_sets = [np.sort(rng.choice(150, 97, replace=False)) for _ in range(3)]  # 97 rows: last batch of 7
+    epochs, batch_size, seed = 3, 10, 5
+    models = fit_copies(
+        build_small, X, y, train_sets, epochs=epochs, batch_size=batch_size, seed=seed,
+        build_args={"optimizer": optimizer},
+    )  # fmt: skip
+
+    shuffle = np.random.default_rng(seed)
+    orders = [shuffle.permutation(97) for _ in range(epochs)]  # the trainer's row orders
+    for rows, trained in zip(train_sets, models):
+        seed_everything(seed)
+        reference = build_small(optimizer=optimizer)  # same seed: same initial weights
+        for order in orders:
+            for start in range(0, 97, batch_size):
+                batch = rows[order[start : start + batch_size]]
+                reference.train_on_batch(X[batch], y[batch])
+        for ours, keras_own in zip(trained.get_weights(), reference.get_weights()):
+            np.testing.assert_allclose(ours, keras_own, rtol=2e-4, atol=2e-6)
+    # the copies really were trained on different data
+    assert not np.allclose(models[0].get_weights()[0], models[1].get_weights()[0])
+
+
+def test_cross_validate_equals_cross_val_score_with_the_wrapper():
+    X, y = learnable_problem(203)  # folds of unequal size: several stacked groups
+    cv = StratifiedKFold(n_splits=4)
+    ours = cross_validate(build_small, X, y, cv, epochs=4, batch_size=16, seed=3)
+    sklearn = cross_val_score(KerasBinaryClassifier(build_small, epochs=4, batch_size=16, random_state=3), X, y, cv=cv)
+    np.testing.assert_allclose(ours, sklearn, atol=1e-9)
+    assert ours.mean() > 0.6  # it learnt something
+
+
+def test_wrapper_clones_and_grid_searches():
+    X, y = learnable_problem(120)
+    estimator = KerasBinaryClassifier(build_small, epochs=3, batch_size=20, optimizer="rmsprop", random_state=2)
+    copy = clone(estimator)
+    assert copy.get_params() == estimator.get_params()
+    assert copy is not estimator and not hasattr(copy, "model_")
+
+    grid = {"batch_size": [10, 20], "optimizer": ["adam", "rmsprop"], "epochs": [2]}
+    cv = StratifiedKFold(n_splits=3)
+    search = GridSearchCV(KerasBinaryClassifier(build_small, random_state=2), grid, cv=cv, scoring="accuracy")
+    search.fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    for params, mean in zip(search.cv_results_["params"], search.cv_results_["mean_test_score"]):
+        scores = cross_validate(
+            build_small, X, y, cv, epochs=params["epochs"], batch_size=params["batch_size"], seed=2,
+            build_args={"optimizer": params["optimizer"]},
+        )  # fmt: skip
+        assert mean == pytest.approx(scores.mean(), abs=1e-9), params
+    assert search.best_estimator_.predict(X).shape == (120,)
+    probabilities = search.best_estimator_.predict_proba(X)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_wrapper_refuses_non_binary_targets():
+    X, _ = learnable_problem(30)
+    with pytest.raises(ValueError, match="targets 0 and 1"):
+        KerasBinaryClassifier(build_small, epochs=1).fit(X, np.arange(30) % 3)
+
+
+def test_same_seed_same_result_and_dropout_trains():
+    X, y = learnable_problem(100)
+    cv = StratifiedKFold(n_splits=2)
+    first = cross_validate(build_small, X, y, cv, epochs=2, batch_size=10, seed=7, build_args={"dropout": 0.1})
+    again = cross_validate(build_small, X, y, cv, epochs=2, batch_size=10, seed=7, build_args={"dropout": 0.1})
+    np.testing.assert_array_equal(first, again)

@@ -33,7 +33,8 @@ test: $(STAMP)
 	$(PY) -m pytest $(ARGS)
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_ann.py $(ARGS)
+	$(PY) benchmarks/bench_ann.py
+	$(PY) benchmarks/bench_cnn.py $(ARGS)
 
 
 clean:

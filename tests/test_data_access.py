@@ -92,11 +92,13 @@ def test_incomplete_image_archive_is_refused(tmp_path, monkeypatch):
     assert not (tmp_path / "cache" / "datasets" / "cats_and_dogs").exists()
 
 
-def test_local_image_folder_needs_both_classes(tmp_path):
-    for split in ("training_set", "test_set"):
-        (tmp_path / "cats_and_dogs" / split / "cats").mkdir(parents=True)
-    with pytest.raises(TutorialError, match=r"missing image folder .*training_set/dogs"):
+def test_local_image_folder_needs_both_splits(tmp_path):
+    (tmp_path / "cats_and_dogs" / "training_set" / "cats").mkdir(parents=True)
+    with pytest.raises(TutorialError, match=r"missing image folder .*cats_and_dogs/test_set"):
         data.cats_and_dogs(tmp_path)
+    (tmp_path / "cats_and_dogs" / "test_set").mkdir()
+    assert data.cats_and_dogs(tmp_path) == tmp_path / "cats_and_dogs"
+    assert data.cats_and_dogs(tmp_path / "cats_and_dogs") == tmp_path / "cats_and_dogs"
 
 
 def test_real_data_layout(shared_data):

@@ -154,7 +154,12 @@ def cats_and_dogs(data: Path | None = None, cache_dir: Path | None = None) -> Pa
                 f"no image folder at {chosen}: point --data (or {DATA_DIR_VARIABLE}) at a folder "
                 f"holding {IMAGES_FOLDER}/training_set and {IMAGES_FOLDER}/test_set"
             )
-        check_image_layout(root)
+        for split in IMAGE_SPLITS:  # the class folders are checked as the images are read
+            if not (root / split).is_dir():
+                raise TutorialError(
+                    f"missing image folder {root / split}: expected training_set/ and test_set/, "
+                    "each with one sub-folder per class (e.g. cats/ and dogs/)"
+                )
         return root
 
     datasets = keras_cache(cache_dir) / "datasets"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 from contextlib import contextmanager
 
 # Keep TensorFlow's C++ logging to errors, and keep Keras on TensorFlow (the backend
@@ -70,6 +71,55 @@ def setup_device() -> str:
     else:
         device = f"CPU, {cpu_count()} cores"
     return f"Training on {device} | TensorFlow {tf.__version__}, Keras {keras.__version__}"
+
+
+def distribution_strategy(name: str = "default"):
+    """The tf.distribute strategy for "default" (one device) or "mirrored".
+
+    "mirrored" copies the model onto every local GPU and splits each batch between
+    them (the way to grow past one GPU; MultiWorkerMirroredStrategy does the same
+    across machines). Without a GPU it splits the CPU into two logical devices and
+    mirrors over those: no faster, but the same code path, so it can be tried and
+    tested anywhere. Call it before anything else uses TensorFlow's devices.
+    """
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name != "mirrored":
+        raise ValueError(f"unknown strategy {name!r}")
+    if tf.config.list_physical_devices("GPU"):
+        return tf.distribute.MirroredStrategy()
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    except RuntimeError:  # devices already initialised (e.g. a second call in one process)
+        pass
+    devices = [device.name for device in tf.config.list_logical_devices("CPU")]
+    return tf.distribute.MirroredStrategy(devices=devices)
+
+
+def mixed_precision_policy(mode: str = "auto") -> str:
+    """The Keras dtype policy for --mixed-precision auto/on/off.
+
+    Mixed precision keeps the weights in float32 but computes in 16 bits: float16
+    on an NVIDIA GPU, bfloat16 on a CPU. It only pays where the hardware computes
+    16-bit numbers natively (tensor cores from compute capability 7.0; AVX512-BF16
+    or AMX on x86 CPUs), so "auto" turns it on there and nowhere else.
+    """
+    if mode == "off":
+        return "float32"
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
+        return "mixed_float16" if mode == "on" or capability >= (7, 0) else "float32"
+    return "mixed_bfloat16" if mode == "on" or _cpu_has_bfloat16() else "float32"
+
+
+def _cpu_has_bfloat16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:  # not Linux: leave it off
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def has_gpu() -> bool:

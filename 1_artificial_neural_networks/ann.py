@@ -21,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 import confusion_metrics
 from tutorial_support import churn, data
 from tutorial_support.fold_training import cross_validate, predict_classes, predict_probabilities
+from tutorial_support.figures import training_curves
 from tutorial_support.outputs import StagedOutputs
 
 HERE = Path(__file__).resolve().parent
@@ -286,18 +287,6 @@ def main(argv=None):
         outputs.write_json("metrics.json", results)
     print(f"\nSaved the model, the figures and metrics.json in {args.output_dir}")
     print(timer.summary())
-
-
-def training_curves(history: dict):
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(9, 3.5), layout="constrained")
-    for axes, key in zip(figure.subplots(1, 2), ("loss", "accuracy")):
-        axes.plot(range(1, len(history[key]) + 1), history[key])
-        axes.set_xlabel("epoch")
-        axes.set_title(f"training {key}")
-        axes.grid(alpha=0.3)
-    return figure
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import tensorflow as tf
 import confusion_metrics
 from tutorial_support import data, images
 from tutorial_support.augmentation import RandomShearZoomFlip
+from tutorial_support.figures import training_curves
 from tutorial_support.outputs import StagedOutputs
 
 HERE = Path(__file__).resolve().parent
@@ -264,21 +265,6 @@ def main(argv=None):
         outputs.write_json("metrics.json", results)
     print(f"\nSaved the model, the figures and metrics.json in {args.output_dir}")
     print(timer.summary())
-
-
-def training_curves(history: dict):
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(9, 3.5), layout="constrained")
-    epochs = range(1, len(history["loss"]) + 1)
-    for axes, key in zip(figure.subplots(1, 2), ("loss", "accuracy")):
-        axes.plot(epochs, history[key], label="training")
-        axes.plot(epochs, history[f"val_{key}"], label="test")
-        axes.set_xlabel("epoch")
-        axes.set_title(key)
-        axes.grid(alpha=0.3)
-        axes.legend()
-    return figure
 
 
 if __name__ == "__main__":

@@ -142,3 +142,22 @@ def test_a_failed_run_leaves_earlier_outputs_intact(quick_run, tmp_path):
     result = run_ann("--data", bad, "--output-dir", out / "a")
     assert result.returncode == 2 and "has no column 'CreditScore'" in result.stderr
     assert {p.name: p.read_bytes() for p in (out / "a").iterdir()} == before
+
+
+def test_tune_prints_every_combination_and_the_best(tmp_path, shared_data):
+    result = run_ann("--epochs", 1, "--folds", 2, "--verbose", 0, "--output-dir", tmp_path, "--tune",
+                     "--tune-grid", "batch_size=50,100;epochs=1;optimizer=adam",
+                     env={"DLP_DATA_DIR": str(shared_data)})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "combination 1 of 2: {'batch_size': 50, 'epochs': 1, 'optimizer': 'adam'}" in result.stdout
+    assert "combination 2 of 2" in result.stdout
+    tune = json.loads((tmp_path / "metrics.json").read_text())["tune"]
+    assert [row["batch_size"] for row in tune["results"]] == [50, 100]
+    assert tune["best"]["mean"] == max(row["mean"] for row in tune["results"])
+    assert f"best: {tune['best']}" in result.stdout
+
+
+def test_bad_tune_grid(tmp_path, shared_data):
+    result = run_ann("--tune", "--tune-grid", "optimizer=adamm", "--output-dir", tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: --tune-grid: unknown optimizer 'adamm'; try adam or rmsprop"

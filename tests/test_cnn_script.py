@@ -62,6 +62,11 @@ def test_second_run_reads_the_cache(tiny_run):
     again = run_cnn("--data", base / "data", "--cache-dir", base / "cache", "--output-dir", base / "out2", *QUICK)
     assert again.returncode == 0, again.stderr
     assert "training_set: 32 images (16 cats, 16 dogs) from the cache" in again.stdout
+    # same seed, same figures (decoded or cached images alike)
+    first_metrics = json.loads((base / "out" / "metrics.json").read_text())
+    again_metrics = json.loads((base / "out2" / "metrics.json").read_text())
+    assert first_metrics["history"] == again_metrics["history"]
+    assert first_metrics["test"] == again_metrics["test"]
 
 
 def test_predict_uses_the_saved_model(tiny_run):

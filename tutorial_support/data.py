@@ -96,6 +96,7 @@ def _download(name: str, url: str, sha256: str | None, cache_dir: Path | None, e
         ) from None
     except Exception as error:  # offline, HTTP error, disk full, ...
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        reason = reason.split(" -- ", 1)[-1]  # Keras repeats the URL before " -- "
         raise TutorialError(
             f"could not download {url} ({reason}); " + _how_to_supply("it")
         ) from None

@@ -145,8 +145,9 @@ def fit_copies(
 
     ``train_sets`` are arrays of row numbers of ``X``/``y``. Copies whose training
     sets have the same size are trained together in one stacked model (the others
-    in further groups), each exactly as ``model.fit(X[rows], y[rows], batch_size,
-    epochs)`` would train it. Returns ordinary Keras models, in the order given.
+    in further groups). Each copy takes exactly the steps Keras' own training takes
+    on its rows, in batches of ``batch_size`` reshuffled every epoch (the tests
+    compare it with ``train_on_batch``). Returns ordinary Keras models, in order.
     """
     seed_everything(seed)
     template = build_model(**(build_args or {}))

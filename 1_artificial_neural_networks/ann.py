@@ -270,7 +270,8 @@ def main(argv=None):
         table = pd.DataFrame(rows).sort_values("mean", ascending=False)
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
         best = table.iloc[0].to_dict()
-        print(f"best: {best}")
+        settings = ", ".join(f"{name}={best[name]}" for name in args.tune_grid)
+        print(f"best: {settings}: mean accuracy {best['mean']:.4f} (std {best['std']:.4f})")
         results["tune"] = {"grid": args.tune_grid, "results": rows, "best": best}
 
     # %% Outputs: model, preprocessing, figures and metrics.json, published together

@@ -51,8 +51,10 @@ def parse_args(argv=None):
         args.image_size = 64 if args.model == "tutorial" else 128
     if args.epochs is None:
         args.epochs = 25 if args.model == "tutorial" else 30
-    if args.image_size < 8:
-        parser.error(f"argument --image-size: must be at least 8 pixels, got {args.image_size}")
+    smallest = 10 if args.model == "tutorial" else 32  # what survives the network's poolings
+    if args.image_size < smallest:
+        parser.error(f"argument --image-size: the {args.model} network needs at least {smallest} pixels, "
+                     f"got {args.image_size}")
     return args
 
 

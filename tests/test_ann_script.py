@@ -154,7 +154,8 @@ def test_tune_prints_every_combination_and_the_best(tmp_path, shared_data):
     tune = json.loads((tmp_path / "metrics.json").read_text())["tune"]
     assert [row["batch_size"] for row in tune["results"]] == [50, 100]
     assert tune["best"]["mean"] == max(row["mean"] for row in tune["results"])
-    assert f"best: {tune['best']}" in result.stdout
+    best = tune["best"]
+    assert f"best: batch_size={best['batch_size']}, epochs=1, optimizer=adam: mean accuracy {best['mean']:.4f}" in result.stdout
 
 
 def test_bad_tune_grid(tmp_path, shared_data):

@@ -98,6 +98,7 @@ def test_mirrored_strategy_on_two_logical_cpus(tiny_run, tmp_path):
     "args, message",
     [
         (["--image-size", "0"], "argument --image-size: must be at least 1, got 0"),
+        (["--image-size", "9"], "the tutorial network needs at least 10 pixels, got 9"),
         (["--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
         (["--predict", "/nonexistent.jpg"], "--predict: no such file: /nonexistent.jpg"),
         (["--predict", "TEXT"], "is not a readable image"),
@@ -117,7 +118,7 @@ def test_bad_input_gives_one_line_and_exit_2(tiny_run, tmp_path, args, message):
         (one_class / split / "dogs").rmdir()
     args = [{"TEXT": text, "ONE_CLASS": one_class}.get(a, a) for a in args]
     out = base / "out" if "--predict" in args else tmp_path / "out"
-    result = run_cnn(*args, "--output-dir", out, "--cache-dir", tmp_path / "cache", *QUICK)
+    result = run_cnn(*QUICK, "--output-dir", out, "--cache-dir", tmp_path / "cache", *args)
     assert result.returncode == 2, result.stdout + result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr

@@ -7,4 +7,6 @@
 - ``churn``: reading, checking and encoding the bank churn table (ann.py).
 - ``fold_training``: cross-validation folds trained together as one compiled model (ann.py).
 - ``images``: the cats-and-dogs image pipeline with its decoded-image cache (cnn.py).
+- ``augmentation``: ImageDataGenerator's shear, zoom and flip as one Keras layer (cnn.py).
+- ``figures``: the training-curves figure both scripts save.
 """

@@ -205,7 +205,7 @@ def main(argv=None):
     class_names = train.class_names
     print("classes: " + ", ".join(f"{name} = {i}" for i, name in enumerate(class_names)))
     train_data = as_dataset(train, args.batch_size, shuffle=True, seed=args.seed)
-    test_data = as_dataset(test, args.batch_size, shuffle=False, seed=args.seed)
+    test_data = as_dataset(test, 256, shuffle=False, seed=args.seed)  # evaluation only: bigger batches are faster
 
     # %% Step 2-3: build and compile the network (augmentation is its first layer)
     print(f"\n=== Step 2: build the {args.model} CNN ===")

@@ -8,7 +8,7 @@ Each "# %%" cell is one step of the tutorial; the README walks through them.
 from pathlib import Path
 
 from tutorial_support import runtime  # before keras: silences TensorFlow's start-up logs
-from tutorial_support.cli import TutorialError, base_parser, non_negative_int, positive_int, run
+from tutorial_support.cli import TutorialError, base_parser, flags_as_json, non_negative_int, positive_int, run
 
 import joblib
 import keras
@@ -276,7 +276,7 @@ def main(argv=None):
 
     # %% Outputs: model, preprocessing, figures and metrics.json, published together
     results["timings_s"] = {**timer.seconds, "total": timer.total()}
-    results["config"] = {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
+    results["config"] = flags_as_json(args)
     with StagedOutputs(args.output_dir) as outputs:
         ann.save(outputs.path(MODEL_FILE))
         joblib.dump(preprocessing, outputs.path(PREPROCESSING_FILE))

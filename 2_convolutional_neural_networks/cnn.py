@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from tutorial_support import runtime  # before keras: silences TensorFlow's start-up logs
-from tutorial_support.cli import TutorialError, base_parser, positive_int, run
+from tutorial_support.cli import TutorialError, base_parser, flags_as_json, positive_int, run
 
 import keras
 import numpy as np
@@ -254,9 +254,8 @@ def main(argv=None):
         "history": {key: [float(v) for v in values] for key, values in history.history.items()},
         "skipped_files": {split: [str(p) for p in s.skipped] for split, s in splits.items()},
         "timings_s": {**timer.seconds, "per_epoch": epoch_times.seconds, "total": timer.total()},
-        "config": {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()},
+        "config": flags_as_json(args),
     }  # fmt: skip
-    results["config"]["predict"] = None
 
     # %% Outputs: model, figures and metrics.json, published together
     with StagedOutputs(args.output_dir) as outputs:

@@ -58,6 +58,11 @@ class OneLineErrorParser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"error: {message} (see --help)\n")
 
 
+def flags_as_json(args: argparse.Namespace) -> dict:
+    """Every flag's value, ready for metrics.json (paths as text)."""
+    return {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
+
+
 def base_parser(description: str, default_output_dir: Path) -> argparse.ArgumentParser:
     """A parser with the flags every script has: --data, --seed, --output-dir, --verbose."""
     parser = OneLineErrorParser(

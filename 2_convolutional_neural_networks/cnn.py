@@ -1,7 +1,9 @@
 """Convolutional neural network: is it a cat or a dog? (8,000 training and 2,000 test photos)
 
 Run it from anywhere:  python cnn.py   or   python 2_convolutional_neural_networks/cnn.py
-Each "# %%" cell is one step of the tutorial; the README walks through them.
+It runs top to bottom; each "# %%" cell is one step of the tutorial (run them one by
+one in VS Code or Jupyter, which use the default settings), and the README walks
+through them.
 """
 
 # %% Setup: TensorFlow quietly, the command line, the device, the seed
@@ -11,7 +13,7 @@ import time
 from pathlib import Path
 
 from tutorial_support import runtime  # before keras: silences TensorFlow's start-up logs
-from tutorial_support.cli import TutorialError, base_parser, flags_as_json, positive_int, run
+from tutorial_support.cli import TutorialError, base_parser, flags_as_json, positive_int, report_errors_in_one_line, section
 
 import keras
 import numpy as np
@@ -23,12 +25,12 @@ from tutorial_support.augmentation import RandomShearZoomFlip
 from tutorial_support.figures import training_curves
 from tutorial_support.outputs import StagedOutputs
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()  # a notebook has no __file__
 MODEL_FILE = "cnn_model.keras"
 
 
-def parse_args(argv=None):
-    parser = base_parser(__doc__.splitlines()[0], default_output_dir=HERE / "outputs")
+def parse_args():
+    parser = base_parser("Train and evaluate the cats-and-dogs CNN.", default_output_dir=HERE / "outputs")
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help="passes over the training images (default: 25 tutorial, 30 improved)")
     parser.add_argument("--batch-size", type=positive_int, default=32, help="images per training step")
@@ -46,7 +48,7 @@ def parse_args(argv=None):
                         "CPUs with AVX512-BF16 or AMX)")
     parser.add_argument("--strategy", choices=("default", "mirrored"), default="default",
                         help="mirrored: train on all local GPUs with tf.distribute.MirroredStrategy")
-    args = parser.parse_args(argv)
+    args = parser.parse_args()
     if args.image_size is None:
         args.image_size = 64 if args.model == "tutorial" else 128
     if args.epochs is None:
@@ -58,7 +60,7 @@ def parse_args(argv=None):
     return args
 
 
-# %% Step 2: the tutorial's CNN - two convolution + max-pooling blocks, then a dense classifier
+# The network of step 2: two convolution + max-pooling blocks, then a dense classifier
 def build_tutorial_cnn(image_size: int) -> keras.Sequential:
     return keras.Sequential(
         [
@@ -77,7 +79,7 @@ def build_tutorial_cnn(image_size: int) -> keras.Sequential:
     )
 
 
-# %% Step 3: augment the training images (shear, zoom, horizontal flip)
+# The augmentation of step 3: shear, zoom and horizontal flip
 def augmentation(strong: bool = False) -> RandomShearZoomFlip:
     """The original's ImageDataGenerator(shear_range=0.2, zoom_range=0.2, horizontal_flip=True).
 
@@ -89,7 +91,7 @@ def augmentation(strong: bool = False) -> RandomShearZoomFlip:
     return RandomShearZoomFlip(shear_degrees=10.0 if strong else 0.2, zoom=0.2, horizontal_flip=True)
 
 
-# %% Step 7 (--model improved): a deeper network with batch normalisation and dropout
+# The network of step 7 (--model improved): deeper, with batch normalisation and dropout
 def build_improved_cnn(image_size: int) -> keras.Sequential:
     """Four convolution blocks (32 to 256 filters), each normalised, on 128 x 128 images.
 
@@ -171,102 +173,100 @@ class EpochTimes(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self.began)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    timer = runtime.StepTimer()
-    strategy = runtime.distribution_strategy(args.strategy)  # before anything else touches the devices
-    print(runtime.setup_device())
-    if args.strategy == "mirrored":
-        print(f"MirroredStrategy: each batch is split over {strategy.num_replicas_in_sync} devices")
-    if args.predict:
-        return predict_files(args)
-    runtime.seed_everything(args.seed)
-    policy = runtime.mixed_precision_policy(args.mixed_precision)
-    keras.mixed_precision.set_global_policy(policy)
-    print(f"precision: {policy}" + (" (float32 weights, low-precision arithmetic)" if policy != "float32" else ""))
+# %% Start: flags, device, precision, seed
+report_errors_in_one_line()
+args = parse_args()
+timer = runtime.StepTimer()
+strategy = runtime.distribution_strategy(args.strategy)  # before anything else touches the devices
+print(runtime.setup_device())
+if args.strategy == "mirrored":
+    print(f"MirroredStrategy: each batch is split over {strategy.num_replicas_in_sync} devices")
+if args.predict:  # step 6 alone, with the model a previous run saved
+    predict_files(args)
+    raise SystemExit(0)
+runtime.seed_everything(args.seed)
+policy = runtime.mixed_precision_policy(args.mixed_precision)
+keras.mixed_precision.set_global_policy(policy)
+print(f"precision: {policy}" + (" (float32 weights, low-precision arithmetic)" if policy != "float32" else ""))
 
-    # %% Step 1: load the images: decoded once, then kept as uint8 pixels (cached on disk)
-    print(f"\n=== Step 1: load the images at {args.image_size} x {args.image_size} ===")
-    with timer.measure("data"):
-        root = data.cats_and_dogs(args.data)
-        cache_dir = args.cache_dir or data.keras_cache() / "cnn_cache"
-        splits = {}
-        for split in ("training_set", "test_set"):
-            image_set, cached = images.load_image_set(root / split, args.image_size, cache_dir, split)
-            images.warn_skipped(image_set, root / split)
-            counts = ", ".join(f"{np.sum(image_set.labels == i):,} {name}" for i, name in enumerate(image_set.class_names))
-            print(f"{split}: {len(image_set.labels):,} images ({counts}){' from the cache' if cached else ''}")
-            splits[split] = image_set
-    train, test = splits["training_set"], splits["test_set"]
-    if train.class_names != test.class_names:
-        raise TutorialError(f"the training classes {train.class_names} and test classes {test.class_names} differ")
-    if len(train.class_names) != 2:
-        raise TutorialError(f"this network tells two classes apart; found {len(train.class_names)}: {train.class_names}")
-    class_names = train.class_names
-    print("classes: " + ", ".join(f"{name} = {i}" for i, name in enumerate(class_names)))
-    train_data = as_dataset(train, args.batch_size, shuffle=True, seed=args.seed)
-    test_data = as_dataset(test, 256, shuffle=False, seed=args.seed)  # evaluation only: bigger batches are faster
+# %% Step 1: load the images: decoded once, then kept as uint8 pixels (cached on disk)
+section(f"Step 1: load the images at {args.image_size} x {args.image_size}")
+with timer.measure("data"):
+    root = data.cats_and_dogs(args.data)
+    cache_dir = args.cache_dir or data.keras_cache() / "cnn_cache"
+    splits = {}
+    for split in ("training_set", "test_set"):
+        image_set, cached = images.load_image_set(root / split, args.image_size, cache_dir, split)
+        images.warn_skipped(image_set, root / split)
+        counts = ", ".join(f"{np.sum(image_set.labels == i):,} {name}" for i, name in enumerate(image_set.class_names))
+        print(f"{split}: {len(image_set.labels):,} images ({counts}){' from the cache' if cached else ''}")
+        splits[split] = image_set
+train, test = splits["training_set"], splits["test_set"]
+if train.class_names != test.class_names:
+    raise TutorialError(f"the training classes {train.class_names} and test classes {test.class_names} differ")
+if len(train.class_names) != 2:
+    raise TutorialError(f"this network tells two classes apart; found {len(train.class_names)}: {train.class_names}")
+class_names = train.class_names
+print("classes: " + ", ".join(f"{name} = {i}" for i, name in enumerate(class_names)))
+train_data = as_dataset(train, args.batch_size, shuffle=True, seed=args.seed)
+test_data = as_dataset(test, 256, shuffle=False, seed=args.seed)  # evaluation only: bigger batches are faster
 
-    # %% Step 2-3: build and compile the network (augmentation is its first layer)
-    print(f"\n=== Step 2: build the {args.model} CNN ===")
-    with strategy.scope():
-        build = build_tutorial_cnn if args.model == "tutorial" else build_improved_cnn
-        cnn = build(args.image_size)
-        if args.model == "tutorial":
-            optimizer = "adam"
-        else:  # the improved network: Adam with a learning rate that decays to 0 along a cosine
-            steps = args.epochs * math.ceil(len(train.labels) / args.batch_size)
-            optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps))
-        cnn.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
-    cnn.summary()
+# %% Step 2-3: build and compile the network (augmentation is its first layer)
+section(f"Step 2: build the {args.model} CNN")
+with strategy.scope():
+    build = build_tutorial_cnn if args.model == "tutorial" else build_improved_cnn
+    cnn = build(args.image_size)
+    if args.model == "tutorial":
+        optimizer = "adam"
+    else:  # the improved network: Adam with a learning rate that decays to 0 along a cosine
+        steps = args.epochs * math.ceil(len(train.labels) / args.batch_size)
+        optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps))
+    cnn.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
+cnn.summary()
 
-    # %% Step 4: fit - one epoch is one pass over the training images, then one over the test images
-    print(f"\n=== Step 4: fit the CNN ({args.epochs} epochs, batch size {args.batch_size}) ===")
-    epoch_times = EpochTimes()
-    with timer.measure("epochs"):
-        history = cnn.fit(train_data, validation_data=test_data, epochs=args.epochs, shuffle=False,
-                          verbose=args.verbose, callbacks=[epoch_times])  # fmt: skip
-    print(f"{np.mean(epoch_times.seconds):.1f} s per epoch")
+# %% Step 4: fit - one epoch is one pass over the training images, then one over the test images
+section(f"Step 4: fit the CNN ({args.epochs} epochs, batch size {args.batch_size})")
+epoch_times = EpochTimes()
+with timer.measure("epochs"):
+    history = cnn.fit(train_data, validation_data=test_data, epochs=args.epochs, shuffle=False,
+                      verbose=args.verbose, callbacks=[epoch_times])  # fmt: skip
+print(f"{np.mean(epoch_times.seconds):.1f} s per epoch")
 
-    # %% Step 5: evaluate with the confusion matrix and its metrics
-    print("\n=== Step 5: evaluate on the test images ===")
-    p_second = cnn.predict(test_data, verbose=0).ravel()
-    predicted = (p_second > 0.5).astype(np.int64)
-    labels = list(range(len(class_names)))
-    cm = confusion_metrics.confusion_matrix(test.labels, predicted, labels=labels)
-    print(confusion_metrics.format_report(cm, labels=class_names, positive=class_names[1]))
-    positive = confusion_metrics.binary(cm, positive=1, labels=labels)
-    per_class = confusion_metrics.per_class(cm, labels=class_names)
+# %% Step 5: evaluate with the confusion matrix and its metrics
+section("Step 5: evaluate on the test images")
+p_second = cnn.predict(test_data, verbose=0).ravel()
+predicted = (p_second > 0.5).astype(np.int64)
+labels = list(range(len(class_names)))
+cm = confusion_metrics.confusion_matrix(test.labels, predicted, labels=labels)
+print(confusion_metrics.format_report(cm, labels=class_names, positive=class_names[1]))
+positive = confusion_metrics.binary(cm, positive=1, labels=labels)
+per_class = confusion_metrics.per_class(cm, labels=class_names)
 
-    # %% Step 6: predict single images (any file: cnn.py --predict photo.jpg)
-    print("\n=== Step 6: predict single images ===")
-    for index in (0, len(test.files) - 1):  # the first cat and the last dog of the test set
-        p = p_second[index] if predicted[index] else 1 - p_second[index]
-        print(f"{test.files[index].name}: {singular(class_names[predicted[index]])} (p = {p:.2f})")
+# %% Step 6: predict single images (any file: cnn.py --predict photo.jpg)
+section("Step 6: predict single images")
+for index in (0, len(test.files) - 1):  # the first cat and the last dog of the test set
+    p = p_second[index] if predicted[index] else 1 - p_second[index]
+    print(f"{test.files[index].name}: {singular(class_names[predicted[index]])} (p = {p:.2f})")
 
-    results = {
-        "test": {
-            "confusion_matrix": cm.tolist(), "labels": labels, "class_names": class_names, "positive": 1,
-            "accuracy": positive.accuracy, "precision": positive.precision, "recall": positive.recall,
-            "f1": positive.f1, "per_class": {c.label: {"precision": c.precision, "recall": c.recall, "f1": c.f1}
-                                             for c in per_class},
-        },
-        "history": {key: [float(v) for v in values] for key, values in history.history.items()},
-        "skipped_files": {split: [str(p) for p in s.skipped] for split, s in splits.items()},
-        "timings_s": {**timer.seconds, "per_epoch": epoch_times.seconds, "total": timer.total()},
-        "config": flags_as_json(args),
-    }  # fmt: skip
+results = {
+    "test": {
+        "confusion_matrix": cm.tolist(), "labels": labels, "class_names": class_names, "positive": 1,
+        "accuracy": positive.accuracy, "precision": positive.precision, "recall": positive.recall,
+        "f1": positive.f1, "per_class": {c.label: {"precision": c.precision, "recall": c.recall, "f1": c.f1}
+                                         for c in per_class},
+    },
+    "history": {key: [float(v) for v in values] for key, values in history.history.items()},
+    "skipped_files": {split: [str(p) for p in s.skipped] for split, s in splits.items()},
+    "timings_s": {**timer.seconds, "per_epoch": epoch_times.seconds, "total": timer.total()},
+    "config": flags_as_json(args),
+}  # fmt: skip
 
-    # %% Outputs: model, figures and metrics.json, published together
-    with StagedOutputs(args.output_dir) as outputs:
-        cnn.save(outputs.path(MODEL_FILE))
-        outputs.save_figure("confusion_matrix.png", confusion_metrics.plot_confusion_matrix(
-            cm, labels=class_names, normalize="true", title=f"{args.model} CNN, test set"))  # fmt: skip
-        outputs.save_figure("training_curves.png", training_curves(history.history))
-        outputs.write_json("metrics.json", results)
-    print(f"\nSaved the model, the figures and metrics.json in {args.output_dir}")
-    print(timer.summary())
-
-
-if __name__ == "__main__":
-    run(main)
+# %% Outputs: model, figures and metrics.json, published together
+with StagedOutputs(args.output_dir) as outputs:
+    cnn.save(outputs.path(MODEL_FILE))
+    outputs.save_figure("confusion_matrix.png", confusion_metrics.plot_confusion_matrix(
+        cm, labels=class_names, normalize="true", title=f"{args.model} CNN, test set"))  # fmt: skip
+    outputs.save_figure("training_curves.png", training_curves(history.history))
+    outputs.write_json("metrics.json", results)
+print(f"\nSaved the model, the figures and metrics.json in {args.output_dir}")
+print(timer.summary())

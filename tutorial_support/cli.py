@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
-from typing import Callable
 
 
 class TutorialError(Exception):
@@ -19,16 +19,37 @@ class TutorialError(Exception):
 EXIT_BAD_INPUT = 2
 
 
-def run(main: Callable[[], None]) -> None:
-    """Run a script's main(), turning TutorialError into one line and exit status 2."""
-    try:
-        main()
-    except TutorialError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
-    except KeyboardInterrupt:
-        print("\ninterrupted: earlier outputs were left as they were", file=sys.stderr)
-        sys.exit(130)
+def report_errors_in_one_line() -> None:
+    """Make an uncaught TutorialError print one line and exit with status 2.
+
+    The scripts run top to bottom (so each step can also be run as a cell in VS Code
+    or Jupyter), so their errors reach Python's last-resort handler; this replaces
+    the traceback it would print with "error: <what is wrong and what to do>".
+    Notebooks keep their own handler and show the error as usual.
+    """
+
+    def handler(kind, error, traceback):
+        if issubclass(kind, (TutorialError, KeyboardInterrupt)):
+            if issubclass(kind, KeyboardInterrupt):
+                print("\ninterrupted: earlier outputs were left as they were", file=sys.stderr)
+            else:
+                print(f"error: {error}", file=sys.stderr)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            # By now every `with` block has cleaned up; only the exit status is left to set.
+            os._exit(130 if issubclass(kind, KeyboardInterrupt) else EXIT_BAD_INPUT)
+        sys.__excepthook__(kind, error, traceback)
+
+    sys.excepthook = handler
+
+
+def in_notebook() -> bool:
+    """True inside Jupyter or VS Code's interactive window, whose argv is not ours."""
+    return "ipykernel" in sys.modules
+
+
+def section(title: str) -> None:
+    print(f"\n=== {title} ===", flush=True)
 
 
 def _whole_number_at_least(minimum: int, text: str) -> int:
@@ -56,6 +77,11 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(EXIT_BAD_INPUT, f"error: {message} (see --help)\n")
+
+    def parse_args(self, args=None, namespace=None):
+        if args is None and in_notebook():
+            args = []  # a notebook's command line belongs to its kernel: use the defaults
+        return super().parse_args(args, namespace)
 
 
 def flags_as_json(args: argparse.Namespace) -> dict:

@@ -24,7 +24,7 @@ from sklearn.preprocessing import StandardScaler
 
 import confusion_metrics
 from tutorial_support import churn, data
-from tutorial_support.fold_training import cross_validate, predict_classes, predict_probabilities
+from tutorial_support.fold_training import cross_validate, fit, predict_classes, predict_probabilities
 from tutorial_support.figures import training_curves
 from tutorial_support.outputs import StagedOutputs
 
@@ -82,7 +82,7 @@ def parse_grid(text: str) -> dict:
 
 # The network of step 5: 11 inputs, two hidden layers of 6 units, one sigmoid output.
 # A function, because steps 10 to 12 build it again for every cross-validation fold.
-def build_ann(optimizer="adam", dropout=0.0, steps_per_execution=1):
+def build_ann(optimizer="adam", dropout=0.0):
     layers = [keras.Input(shape=(11,))]
     for _ in range(2):  # two hidden layers, each of 6 ReLU units ((11 + 1) / 2, the old rule of thumb)
         layers.append(keras.layers.Dense(6, activation="relu", kernel_initializer="uniform"))
@@ -90,16 +90,8 @@ def build_ann(optimizer="adam", dropout=0.0, steps_per_execution=1):
             layers.append(keras.layers.Dropout(dropout))
     layers.append(keras.layers.Dense(1, activation="sigmoid", kernel_initializer="uniform"))
     ann = keras.Sequential(layers, name="churn_ann")
-    # Step 5b: compile. steps_per_execution runs that many batches per call into
-    # TensorFlow, and jit_compile fuses each step with XLA: for a network this small
-    # the per-call overhead, not the arithmetic, is what takes the time.
-    ann.compile(
-        optimizer=optimizer,
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
-        steps_per_execution=steps_per_execution,
-        jit_compile=True,
-    )
+    # Step 5b: compile - Adam, and the loss of a yes/no (binary) answer
+    ann.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
     return ann
 
 
@@ -123,21 +115,6 @@ def cross_validation_report(name: str, scores: np.ndarray, folds: int, epochs: i
         "folds": folds, "epochs": epochs, "batch_size": batch_size, "scores": scores.tolist(),
         "mean": float(mean), "variance": float(variance), "std": float(std),
     }  # fmt: skip
-
-
-def epoch_progress(verbose: int):
-    """A Keras progress bar over the epochs of jointly trained folds."""
-    if not verbose:
-        return None
-    bar = None
-
-    def update(epoch, epochs):
-        nonlocal bar
-        if bar is None or epoch == 1:
-            bar = keras.utils.Progbar(epochs, unit_name="epoch", verbose=verbose)
-        bar.update(epoch)
-
-    return update
 
 
 # %% Start: flags, device, seed
@@ -187,14 +164,15 @@ print("each feature now has mean 0 and standard deviation 1 on the training set"
 
 # %% Step 5: build and compile the ANN
 section("Step 5: build the ANN")
-steps_per_epoch = -(-len(X_train) // args.batch_size)
-ann = build_ann(steps_per_execution=steps_per_epoch)
+ann = build_ann()
 ann.summary()
 
 # %% Step 6: fit the ANN to the training set
 section(f"Step 6: fit the ANN ({args.epochs} epochs, batch size {args.batch_size})")
+# fit() takes the same steps as ann.fit(X_train, y_train, batch_size=10, epochs=100), but runs
+# each epoch as one compiled TensorFlow call: 5 to 10 times faster for a network this small.
 with timer.measure("fit"):
-    history = ann.fit(X_train, y_train, batch_size=args.batch_size, epochs=args.epochs, verbose=args.verbose)
+    history = fit(ann, X_train, y_train, batch_size=args.batch_size, epochs=args.epochs, verbose=args.verbose)
 
 # %% Step 7: predict the test set
 section("Step 7: predict the test set")
@@ -234,7 +212,7 @@ if folds:
     with timer.measure("cv"):
         scores = cross_validate(
             build_ann, X_train, y_train, folds, epochs=args.epochs, batch_size=args.batch_size,
-            seed=args.seed, progress=epoch_progress(args.verbose),
+            seed=args.seed, verbose=args.verbose,
         )  # fmt: skip
     results["cv"] = cross_validation_report("Accuracy", scores, args.folds, args.epochs, args.batch_size)
 
@@ -244,7 +222,7 @@ if folds:
     with timer.measure("cv_dropout"):
         scores = cross_validate(
             build_ann, X_train, y_train, folds, epochs=args.epochs, batch_size=args.batch_size,
-            seed=args.seed, build_args={"dropout": 0.1}, progress=epoch_progress(args.verbose),
+            seed=args.seed, build_args={"dropout": 0.1}, verbose=args.verbose,
         )  # fmt: skip
     results["cv_dropout"] = cross_validation_report(
         "Accuracy with dropout", scores, args.folds, args.epochs, args.batch_size
@@ -287,7 +265,7 @@ with StagedOutputs(args.output_dir) as outputs:
         "confusion_matrix.png",
         confusion_metrics.plot_confusion_matrix(cm, labels=class_names, normalize="true", title="Churn ANN, test set"),
     )
-    outputs.save_figure("training_curves.png", training_curves(history.history))
+    outputs.save_figure("training_curves.png", training_curves(history))
     outputs.write_json("metrics.json", results)
 print(f"\nSaved the model, the figures and metrics.json in {args.output_dir}")
 print(timer.summary())

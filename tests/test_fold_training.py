@@ -6,7 +6,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 
 from churn_fixtures import learnable_problem
-from tutorial_support.fold_training import KerasBinaryClassifier, cross_validate, fit_copies
+from tutorial_support.fold_training import KerasBinaryClassifier, cross_validate, fit, fit_copies
 from tutorial_support.runtime import keras, seed_everything
 
 
@@ -94,3 +94,19 @@ def test_same_seed_same_result_and_dropout_trains():
     first = cross_validate(build_small, X, y, cv, epochs=2, batch_size=10, seed=7, build_args={"dropout": 0.1})
     again = cross_validate(build_small, X, y, cv, epochs=2, batch_size=10, seed=7, build_args={"dropout": 0.1})
     np.testing.assert_array_equal(first, again)
+
+
+def test_fit_trains_a_compiled_model_in_place():
+    X, y = learnable_problem(130)
+    seed_everything(4)
+    model = build_small()
+    before = [w.copy() for w in model.get_weights()]
+    history = fit(model, X, y, batch_size=10, epochs=3, verbose=0, seed=4)
+    assert set(history) == {"loss", "accuracy"} and len(history["loss"]) == 3
+    assert history["loss"][-1] < history["loss"][0]
+    assert all(0 <= a <= 1 for a in history["accuracy"])
+    assert not np.allclose(before[0], model.get_weights()[0])
+    # the same training as one copy of fit_copies with the same seed
+    (copy,) = fit_copies(build_small, X, y, [np.arange(130)], epochs=3, batch_size=10, seed=4)
+    for ours, theirs in zip(model.get_weights(), copy.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)

@@ -95,23 +95,28 @@ def _epoch_function(model: keras.Model, optimizer, features, targets):
     def run_epoch(batches, weights):
         # batches: (steps, copies, batch) row numbers; weights: 1 for a row, 0 for the
         # padding that fills a last, shorter batch up to the batch size.
-        def step(i, total_loss):
+        def step(i, total_loss, total_accuracy):
             x = tf.gather(features, batches[i])
             y = tf.gather(targets, batches[i])
+            rows = tf.reduce_sum(weights[i], axis=1)
             with tf.GradientTape() as tape:
                 p = model(x, training=True)
                 per_row = keras.losses.binary_crossentropy(y, p)  # (copies, batch)
-                per_copy = tf.reduce_sum(per_row * weights[i], axis=1) / tf.reduce_sum(weights[i], axis=1)
+                per_copy = tf.reduce_sum(per_row * weights[i], axis=1) / rows
                 loss = tf.reduce_sum(per_copy)  # each copy's gradient is its own
             gradients = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-            return i + 1, total_loss + per_copy
+            right = tf.cast(tf.equal(p[..., 0] > 0.5, y[..., 0] > 0.5), tf.float32)
+            accuracy = tf.reduce_sum(right * weights[i], axis=1) / rows
+            return i + 1, total_loss + per_copy, total_accuracy + accuracy
 
         steps = tf.shape(batches)[0]
-        _, total_loss = tf.while_loop(
-            lambda i, _: i < steps, step, (tf.constant(0), tf.zeros(tf.shape(batches)[1]))
+        zeros = tf.zeros(tf.shape(batches)[1])
+        _, total_loss, total_accuracy = tf.while_loop(
+            lambda i, *_: i < steps, step, (tf.constant(0), zeros, zeros)
         )
-        return total_loss / tf.cast(steps, tf.float32)
+        # the epoch's mean of the batch losses and accuracies, as Keras reports them
+        return total_loss / tf.cast(steps, tf.float32), total_accuracy / tf.cast(steps, tf.float32)
 
     return run_epoch
 
@@ -129,6 +134,49 @@ def _batches(train_sets: np.ndarray, order: np.ndarray, batch_size: int):
     return batches, np.ascontiguousarray(weights)
 
 
+def _train(template: keras.Model, X, y, train_sets, *, epochs, batch_size, seed, verbose):
+    """Train copies of the compiled ``template`` (from its current weights); see fit_copies."""
+    if not (template.loss == "binary_crossentropy" or isinstance(template.loss, keras.losses.BinaryCrossentropy)):
+        raise ValueError("this trainer trains networks compiled with the binary_crossentropy loss")
+    X = np.asarray(X, dtype=np.float32)
+    y = np.asarray(y, dtype=np.float32)
+    train_sets = [np.asarray(rows, dtype=np.int32) for rows in train_sets]
+    trained: dict[int, tuple[keras.Model, dict]] = {}
+    for size in sorted({rows.size for rows in train_sets}):
+        members = [i for i, rows in enumerate(train_sets) if rows.size == size]
+        stacked = _stack(template, len(members))
+        optimizer = template.optimizer.__class__.from_config(template.optimizer.get_config())
+        run_epoch = _epoch_function(stacked, optimizer, X, y)
+        shuffle = np.random.default_rng(seed)
+        stacked_rows = np.stack([train_sets[i] for i in members])
+        history = {"loss": [], "accuracy": []}
+        progress = keras.utils.Progbar(epochs, verbose=verbose, unit_name="epoch", stateful_metrics=list(history))
+        for epoch in range(epochs):
+            batches, weights = _batches(stacked_rows, shuffle.permutation(size), batch_size)
+            loss, accuracy = (np.asarray(v) for v in run_epoch(batches, weights))
+            history["loss"].append(loss)
+            history["accuracy"].append(accuracy)
+            if verbose:  # the mean over the copies
+                progress.update(epoch + 1, [("loss", loss.mean()), ("accuracy", accuracy.mean())])
+        for k, (member, model) in enumerate(zip(members, _unstack(stacked, template))):
+            trained[member] = model, {key: [float(v[k]) for v in values] for key, values in history.items()}
+    return [trained[i] for i in range(len(train_sets))]
+
+
+def fit(model: keras.Model, X, y, *, batch_size: int, epochs: int, verbose: int = 1, seed: int = 0) -> dict:
+    """Train a compiled Keras model like ``model.fit(X, y, batch_size, epochs)``, faster.
+
+    The same steps (shuffled batches of ``batch_size`` every epoch, the model's own
+    optimizer and loss) with the same kind of progress bar, but each epoch is one
+    compiled TensorFlow call. Returns the history: loss and accuracy per epoch.
+    """
+    ((trained, history),) = _train(
+        model, X, y, [np.arange(len(y))], epochs=epochs, batch_size=batch_size, seed=seed, verbose=verbose
+    )
+    model.set_weights(trained.get_weights())
+    return history
+
+
 def fit_copies(
     build_model: Callable[..., keras.Model],
     X: np.ndarray,
@@ -139,7 +187,7 @@ def fit_copies(
     batch_size: int,
     seed: int = 0,
     build_args: dict | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    verbose: int = 0,
 ) -> list[keras.Model]:
     """Train one copy of ``build_model(**build_args)`` per entry of ``train_sets``.
 
@@ -151,28 +199,8 @@ def fit_copies(
     """
     seed_everything(seed)
     template = build_model(**(build_args or {}))
-    if not (template.loss == "binary_crossentropy" or isinstance(template.loss, keras.losses.BinaryCrossentropy)):
-        raise ValueError("fit_copies trains networks compiled with the binary_crossentropy loss")
-    X = np.asarray(X, dtype=np.float32)
-    y = np.asarray(y, dtype=np.float32)
-    train_sets = [np.asarray(rows, dtype=np.int32) for rows in train_sets]
-    trained: dict[int, keras.Model] = {}
-    sizes = sorted({rows.size for rows in train_sets})
-    for size in sizes:
-        members = [i for i, rows in enumerate(train_sets) if rows.size == size]
-        stacked = _stack(template, len(members))
-        optimizer = template.optimizer.__class__.from_config(template.optimizer.get_config())
-        run_epoch = _epoch_function(stacked, optimizer, X, y)
-        shuffle = np.random.default_rng(seed)
-        stacked_rows = np.stack([train_sets[i] for i in members])
-        for epoch in range(epochs):
-            batches, weights = _batches(stacked_rows, shuffle.permutation(size), batch_size)
-            run_epoch(batches, weights)
-            if progress is not None:
-                progress(epoch + 1, epochs)
-        for member, model in zip(members, _unstack(stacked, template)):
-            trained[member] = model
-    return [trained[i] for i in range(len(train_sets))]
+    trained = _train(template, X, y, train_sets, epochs=epochs, batch_size=batch_size, seed=seed, verbose=verbose)
+    return [model for model, _ in trained]
 
 
 def cross_validate(
@@ -185,7 +213,7 @@ def cross_validate(
     batch_size: int,
     seed: int = 0,
     build_args: dict | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    verbose: int = 0,
 ) -> np.ndarray:
     """Accuracy on each held-out fold of ``cv`` (a scikit-learn splitter), in fold order.
 
@@ -195,7 +223,7 @@ def cross_validate(
     splits = list(cv.split(X, y))
     models = fit_copies(
         build_model, X, y, [train for train, _ in splits],
-        epochs=epochs, batch_size=batch_size, seed=seed, build_args=build_args, progress=progress,
+        epochs=epochs, batch_size=batch_size, seed=seed, build_args=build_args, verbose=verbose,
     )  # fmt: skip
     X = np.asarray(X, dtype=np.float32)
     return np.array(

@@ -130,7 +130,8 @@ if args.predict_only:  # step 8 alone, from the model a previous run saved
     if not (model_path.is_file() and preprocessing_path.is_file()):
         raise TutorialError(f"no saved model in {args.output_dir}: run ann.py once without --predict-only")
     section("Step 8: predict a single new customer (saved model)")
-    predict_customer(keras.models.load_model(model_path), joblib.load(preprocessing_path), customer)
+    ann = keras.models.load_model(model_path, compile=False)  # predicting needs no optimizer
+    predict_customer(ann, joblib.load(preprocessing_path), customer)
     raise SystemExit(0)
 
 # %% Step 1: import the dataset

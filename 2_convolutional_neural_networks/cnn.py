@@ -154,7 +154,7 @@ def predict_files(args) -> None:
             batch.append(images.decode_image(path, size))
         except ValueError as error:
             raise TutorialError(f"--predict: {path} is not a readable image ({error})") from None
-    model = keras.models.load_model(model_path)
+    model = keras.models.load_model(model_path, compile=False)  # predicting needs no optimizer
     probabilities = model.predict(np.stack(batch).astype("float32"), verbose=0).ravel()
     for path, p_second in zip(args.predict, probabilities):
         index = int(p_second > 0.5)

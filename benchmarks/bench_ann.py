@@ -67,7 +67,7 @@ def straightforward_fit() -> None:
     print(f"  at that speed, fit + 2 x 10 folds (each 90 % of the rows) would take {seconds * 19:.0f} s on one core")
 
 
-if __name__ == "__main__":
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-baseline", action="store_true", help="do not time the straightforward fit")
     args = parser.parse_args()
@@ -75,3 +75,12 @@ if __name__ == "__main__":
     default_run()
     if not args.skip_baseline:
         straightforward_fit()
+
+
+if __name__ == "__main__":
+    from tutorial_support.cli import TutorialError
+
+    try:
+        main()
+    except TutorialError as error:  # e.g. no data: one line, as the scripts do
+        sys.exit(f"error: {error}")

@@ -56,7 +56,7 @@ def full_run(model: str, cache: Path) -> None:
     print(f"  test accuracy {test['accuracy']:.4f}; {per_class}")
 
 
-if __name__ == "__main__":
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--improved", action="store_true", help="also run the improved network")
     args = parser.parse_args()
@@ -66,3 +66,12 @@ if __name__ == "__main__":
         full_run("tutorial", Path(cache) / "tutorial")
         if args.improved:
             full_run("improved", Path(cache) / "improved")
+
+
+if __name__ == "__main__":
+    from tutorial_support.cli import TutorialError
+
+    try:
+        main()
+    except TutorialError as error:  # e.g. no data: one line, as the scripts do
+        sys.exit(f"error: {error}")

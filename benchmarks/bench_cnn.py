@@ -2,6 +2,7 @@
 
     python benchmarks/bench_cnn.py              # the tutorial network, default run (about 2.5 minutes)
     python benchmarks/bench_cnn.py --improved   # also the improved network (about 15 minutes more)
+    python benchmarks/bench_cnn.py --seeds 8    # also the tutorial network's accuracy over seeds 1-7
 
 Every run starts from an empty image cache in a temporary folder, so the first
 figure includes decoding the JPEGs.
@@ -11,6 +12,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,18 +33,22 @@ def data_preparation(cache: Path, size: int) -> None:
         print(f"data preparation at {size} px, {attempt}: {time.perf_counter() - began:.1f} s")
 
 
-def full_run(model: str, cache: Path) -> None:
+def run_cnn(model: str, cache: Path, seed: int = 0) -> tuple[dict, float]:
+    """One default run of cnn.py; its metrics.json and its wall-clock seconds."""
     with tempfile.TemporaryDirectory() as out:
         began = time.perf_counter()
         failed = subprocess.run(
             [sys.executable, str(ROOT / "2_convolutional_neural_networks" / "cnn.py"), "--model", model,
-             "--verbose", "0", "--cache-dir", str(cache), "--output-dir", out],
+             "--verbose", "0", "--cache-dir", str(cache), "--output-dir", out, "--seed", str(seed)],
             stdout=subprocess.DEVNULL,
         ).returncode  # fmt: skip
         if failed:  # the script has printed its one-line error
             sys.exit(failed)
-        wall = time.perf_counter() - began
-        metrics = json.loads((Path(out) / "metrics.json").read_text())
+        return json.loads((Path(out) / "metrics.json").read_text()), time.perf_counter() - began
+
+
+def full_run(model: str, cache: Path) -> float:
+    metrics, wall = run_cnn(model, cache)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     per_epoch = metrics["timings_s"]["per_epoch"]
     test = metrics["test"]
@@ -55,17 +61,36 @@ def full_run(model: str, cache: Path) -> None:
         f"  {len(per_epoch)} epochs, {sum(per_epoch) / len(per_epoch):.2f} s per epoch "
         f"(fastest {min(per_epoch):.2f} s), data {metrics['timings_s']['data']:.1f} s"
     )
-    print(f"  test accuracy {test['accuracy']:.4f}; {per_class}")
+    print(f"  test accuracy {test['accuracy']:.4f}; {per_class}", flush=True)
+    return test["accuracy"]
+
+
+def accuracy_over_seeds(seeds: int, cache: Path, seed_0_accuracy: float) -> None:
+    """How much the tutorial network's test accuracy depends on the seed alone."""
+    accuracies = [seed_0_accuracy]
+    for seed in range(1, seeds):
+        metrics, _ = run_cnn("tutorial", cache, seed)
+        accuracies.append(metrics["test"]["accuracy"])
+        print(f"  seed {seed}: test accuracy {accuracies[-1]:.4f}", flush=True)
+    print(
+        f"tutorial network over seeds 0-{seeds - 1}: test accuracy mean {statistics.mean(accuracies):.4f}, "
+        f"min {min(accuracies):.4f}, max {max(accuracies):.4f}, "
+        f"{sum(a >= 0.80 for a in accuracies)} of {seeds} at 0.80 or more"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--improved", action="store_true", help="also run the improved network")
+    parser.add_argument("--seeds", type=int, default=1, metavar="N",
+                        help="also train the tutorial network with seeds 1 to N-1 and summarise the accuracies")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPU cores, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as cache:
         data_preparation(Path(cache) / "prep", 64)
-        full_run("tutorial", Path(cache) / "tutorial")
+        seed_0_accuracy = full_run("tutorial", Path(cache) / "tutorial")
+        if args.seeds > 1:
+            accuracy_over_seeds(args.seeds, Path(cache) / "tutorial", seed_0_accuracy)
         if args.improved:
             full_run("improved", Path(cache) / "improved")
 

@@ -1,7 +1,7 @@
 """CNN benchmark: data preparation (cold and cached), seconds per epoch, test accuracy.
 
     python benchmarks/bench_cnn.py              # the tutorial network, default run (about 2.5 minutes)
-    python benchmarks/bench_cnn.py --improved   # also the improved network (about 15 minutes more)
+    python benchmarks/bench_cnn.py --improved   # also the improved network (about 11 minutes more)
     python benchmarks/bench_cnn.py --seeds 8    # also the tutorial network's accuracy over seeds 1-7
 
 Every run starts from an empty image cache in a temporary folder, so the first

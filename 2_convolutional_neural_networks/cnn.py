@@ -210,7 +210,7 @@ if len(train.class_names) != 2:
 class_names = train.class_names
 print("classes: " + ", ".join(f"{name} = {i}" for i, name in enumerate(class_names)))
 train_data = as_dataset(train, args.batch_size, shuffle=True, seed=args.seed)
-test_data = as_dataset(test, 256, shuffle=False, seed=args.seed)  # evaluation only: bigger batches are faster
+test_data = as_dataset(test, args.batch_size, shuffle=False, seed=args.seed)
 
 # %% Step 2-3: build and compile the network (augmentation is its first layer)
 section(f"Step 2: build the {args.model} CNN")

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tutorial_support.cli import positive_int
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -82,7 +84,7 @@ def accuracy_over_seeds(seeds: int, cache: Path, seed_0_accuracy: float) -> None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--improved", action="store_true", help="also run the improved network")
-    parser.add_argument("--seeds", type=int, default=1, metavar="N",
+    parser.add_argument("--seeds", type=positive_int, default=1, metavar="N",
                         help="also train the tutorial network with seeds 1 to N-1 and summarise the accuracies")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPU cores, Python {sys.version.split()[0]}")

@@ -1,6 +1,6 @@
 """CNN benchmark: data preparation (cold and cached), seconds per epoch, test accuracy.
 
-    python benchmarks/bench_cnn.py              # the tutorial network, default run (about 2.5 minutes)
+    python benchmarks/bench_cnn.py              # the tutorial network, default run (about 2 minutes)
     python benchmarks/bench_cnn.py --improved   # also the improved network (about 11 minutes more)
     python benchmarks/bench_cnn.py --seeds 8    # also the tutorial network's accuracy over seeds 1-7
 
@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tutorial_support.cli import positive_int
+from tutorial_support.cli import TutorialError, positive_int
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,8 +98,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    from tutorial_support.cli import TutorialError
-
     try:
         main()
     except TutorialError as error:  # e.g. no data: one line, as the scripts do

@@ -1,5 +1,9 @@
 """Metrics from a confusion matrix: TP/FN/FP/TN, accuracy, precision, recall and F1.
 
+For a model that outputs scores, ``thresholds`` gives one confusion matrix per decision
+threshold and the curves and areas built from them (ROC, precision-recall, ROC AUC,
+average precision), and a way to choose the threshold on held-out data.
+
 Convention (the same as ``sklearn.metrics.confusion_matrix``): rows are the actual
 class, columns the predicted class, and classes are in sorted label order.
 
@@ -16,16 +20,33 @@ from confusion_metrics.core import (
     per_class,
     summary,
 )
-from confusion_metrics.report import format_report, plot_confusion_matrix
+from confusion_metrics.report import format_report, plot_confusion_matrix, plot_threshold_curves
+from confusion_metrics.thresholds import (
+    ThresholdCounts,
+    average_precision,
+    choose_threshold,
+    confusion_matrices_at_thresholds,
+    precision_recall_curve,
+    roc_auc,
+    roc_curve,
+)
 
 __all__ = [
     "Averages",
     "ClassMetrics",
     "Summary",
+    "ThresholdCounts",
+    "average_precision",
     "binary",
+    "choose_threshold",
+    "confusion_matrices_at_thresholds",
     "confusion_matrix",
     "format_report",
     "per_class",
     "plot_confusion_matrix",
+    "plot_threshold_curves",
+    "precision_recall_curve",
+    "roc_auc",
+    "roc_curve",
     "summary",
 ]

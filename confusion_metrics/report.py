@@ -125,49 +125,63 @@ def plot_confusion_matrix(
     return figure
 
 
-def plot_threshold_curves(y_true, y_score, positive: Any = 1, marks: dict | None = None, title: str | None = None):
-    """The ROC and the precision-recall curve of one set of scores, as two matplotlib Figures.
+def plot_threshold_curves(
+    y_true,
+    y_score,
+    positive: Any = 1,
+    marks: dict | None = None,
+    compare: dict | None = None,
+    name: str = "model",
+    title: str | None = None,
+):
+    """The ROC and the precision-recall curve of a model's scores, as two matplotlib Figures.
 
-    ``marks`` maps a legend text to a 2 x 2 confusion matrix (rows actual, columns
-    predicted, negative class first), for example the matrices at threshold 0.5 and at a
-    chosen threshold; each is drawn as a point on both curves. The ROC figure shows
-    ROC AUC and the diagonal of a coin toss; the precision-recall figure shows average
-    precision and the share of positives (the precision of calling everybody positive).
+    ``marks`` maps a legend text to a 2 x 2 confusion matrix of this model (rows actual,
+    columns predicted, negative class first), for example the matrices at threshold 0.5
+    and at a chosen threshold; each is drawn as a point on both curves. ``compare`` maps
+    the names of other models to their scores, drawn as thinner curves. The ROC figure
+    shows ROC AUC and the diagonal of a coin toss; the precision-recall figure shows
+    average precision and the share of positives (the precision of flagging everybody).
     """
     from matplotlib.figure import Figure
 
     from confusion_metrics.thresholds import average_precision, precision_recall_curve, roc_auc, roc_curve
 
-    fpr, tpr, _ = roc_curve(y_true, y_score, positive)
-    precision, recall, _ = precision_recall_curve(y_true, y_score, positive)
+    curves = {name: y_score, **(compare or {})}
     share = float(np.mean(np.asarray(y_true).ravel() == positive))
     points = {}
-    for name, matrix in (marks or {}).items():
+    for label, matrix in (marks or {}).items():
         (tn, fp), (fn, tp) = np.asarray(matrix)
-        points[name] = (fp / (fp + tn), tp / (tp + fn), tp / (tp + fp) if tp + fp else 1.0)
+        points[label] = (fp / (fp + tn), tp / (tp + fn), tp / (tp + fp) if tp + fp else 1.0)
 
     roc = Figure(figsize=(5, 4.6), layout="constrained")
     axes = roc.add_subplot()
-    axes.plot(fpr, tpr, label=f"model (ROC AUC {roc_auc(y_true, y_score, positive):.3f})")
+    for k, (label, scores) in enumerate(curves.items()):
+        fpr, tpr, _ = roc_curve(y_true, scores, positive)
+        style = {"linewidth": 2, "zorder": 3} if k == 0 else {"linewidth": 1, "alpha": 0.8}
+        axes.plot(fpr, tpr, label=f"{label} (ROC AUC {roc_auc(y_true, scores, positive):.3f})", **style)
     axes.plot([0, 1], [0, 1], "--", color="grey", label="coin toss (AUC 0.5)")
-    for (name, (x, y, _)), marker in zip(points.items(), "os^D"):
-        axes.plot(x, y, marker, markersize=8, label=name)
+    for (label, (x, y, _)), marker in zip(points.items(), "os^D"):
+        axes.plot(x, y, marker, color="black", markerfacecolor="none" if marker == "o" else "gold", markersize=9, zorder=4, label=label)
     axes.set_xlabel("false positive rate  FP / (FP + TN)")
     axes.set_ylabel("true positive rate (recall)  TP / (TP + FN)")
-    axes.set_title(title or "ROC curve")
-    axes.legend(loc="lower right")
+    axes.set_title(f"{title}: ROC curve" if title else "ROC curve")
+    axes.legend(loc="lower right", fontsize="small")
     axes.grid(alpha=0.3)
 
     pr = Figure(figsize=(5, 4.6), layout="constrained")
     axes = pr.add_subplot()
-    axes.step(recall, precision, where="post", label=f"model (average precision {average_precision(y_true, y_score, positive):.3f})")
+    for k, (label, scores) in enumerate(curves.items()):
+        precision, recall, _ = precision_recall_curve(y_true, scores, positive)
+        style = {"linewidth": 2, "zorder": 3} if k == 0 else {"linewidth": 1, "alpha": 0.8}
+        axes.step(recall, precision, where="post", label=f"{label} (AP {average_precision(y_true, scores, positive):.3f})", **style)
     axes.axhline(share, linestyle="--", color="grey", label=f"flag everybody (precision {share:.3f})")
-    for (name, (_, y, p)), marker in zip(points.items(), "os^D"):
-        axes.plot(y, p, marker, markersize=8, label=name)
+    for (label, (_, y, p)), marker in zip(points.items(), "os^D"):
+        axes.plot(y, p, marker, color="black", markerfacecolor="none" if marker == "o" else "gold", markersize=9, zorder=4, label=label)
     axes.set_xlabel("recall  TP / (TP + FN)")
     axes.set_ylabel("precision  TP / (TP + FP)")
     axes.set_ylim(0, 1.02)
-    axes.set_title(title or "Precision-recall curve")
-    axes.legend(loc="upper right")
+    axes.set_title(f"{title}: precision-recall curve" if title else "Precision-recall curve")
+    axes.legend(loc="upper right", fontsize="small")
     axes.grid(alpha=0.3)
     return roc, pr

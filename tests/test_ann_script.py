@@ -33,7 +33,8 @@ def test_outputs_and_metrics_agree_with_the_confusion_matrix(quick_run):
     out, result = quick_run
     folder = out / "a"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "churn_ann.keras", "confusion_matrix.png", "metrics.json", "preprocessing.joblib", "training_curves.png",
+        "churn_ann.keras", "churn_ann_improved.keras", "confusion_matrix.png", "feature_importance.png",
+        "metrics.json", "precision_recall_curve.png", "preprocessing.joblib", "roc_curve.png", "training_curves.png",
     ]  # fmt: skip
     metrics = json.loads((folder / "metrics.json").read_text())
     test = metrics["test"]
@@ -44,14 +45,18 @@ def test_outputs_and_metrics_agree_with_the_confusion_matrix(quick_run):
     assert test["accuracy"] == pytest.approx((tp + tn) / 2000)
     assert test["recall"] == pytest.approx(tp / (tp + fn))
     assert test["precision"] == pytest.approx(tp / (tp + fp) if tp + fp else 0.0)
-    for name in ("cv", "cv_dropout"):
-        cv = metrics[name]
+    for name in ("cv", "cv_dropout", "improved"):
+        cv = metrics[name]["cv"] if name == "improved" else metrics[name]
         scores = np.array(cv["scores"])
-        assert (cv["folds"], cv["epochs"], cv["batch_size"], len(scores)) == (3, 2, 10, 3)
+        settings = (3, 60, 32, 3) if name == "improved" else (3, 2, 10, 3)
+        assert (cv["folds"], cv["epochs"], cv["batch_size"], len(scores)) == settings
         assert cv["mean"] == pytest.approx(scores.mean())
         assert cv["variance"] == pytest.approx(scores.var())
         assert cv["std"] == pytest.approx(scores.std())
         assert 0.7 < cv["mean"] < 0.9
+    firing = metrics["fit"]["firing_shares"]
+    assert [len(layer) for layer in firing] == [6, 6] and all(0 <= v <= 1 for layer in firing for v in layer)
+    assert metrics["fit"]["bending_units"] == [sum(0.01 < v < 0.99 for v in layer) for layer in firing]
     assert set(metrics["timings_s"]) >= {"fit", "cv", "total"}
     assert metrics["config"]["epochs"] == 2 and metrics["config"]["folds"] == 3
     assert 0 < metrics["new_customer"]["probability"] < 1
@@ -60,6 +65,52 @@ def test_outputs_and_metrics_agree_with_the_confusion_matrix(quick_run):
     assert result.stdout.splitlines()[0].startswith("Training on ")
     assert "TensorFlow" in result.stdout.splitlines()[0]
     assert result.stderr.strip() == ""  # no TensorFlow start-up noise
+
+
+def test_threshold_auc_and_baselines_agree_with_the_saved_model(quick_run, shared_data):
+    """threshold.value applied to churn_ann.keras (through preprocessing.joblib) gives threshold.test."""
+    import joblib
+    from sklearn import metrics as skm
+    from sklearn.model_selection import train_test_split
+
+    from tutorial_support import churn
+    from tutorial_support.runtime import keras
+
+    out, result = quick_run
+    metrics = json.loads((out / "a" / "metrics.json").read_text())
+    features, exited = churn.load_churn(shared_data / "Churn_Modelling.csv")
+    _, test_table, _, y_test = train_test_split(features, exited, test_size=0.2, random_state=0)
+    X_test = joblib.load(out / "a" / "preprocessing.joblib").transform(test_table)
+    p = keras.models.load_model(out / "a" / "churn_ann.keras", compile=False).predict(X_test, verbose=0).ravel()
+
+    assert metrics["test"]["roc_auc"] == pytest.approx(skm.roc_auc_score(y_test, p), abs=1e-9)
+    assert metrics["test"]["average_precision"] == pytest.approx(skm.average_precision_score(y_test, p), abs=1e-9)
+    threshold = metrics["threshold"]
+    assert (threshold["chosen_on"], threshold["rule"]) == ("out-of-fold", "f1") and 0 < threshold["value"] < 1
+    for flagged in (p > threshold["value"], p >= threshold["value"]):  # no probability sits on it
+        assert skm.confusion_matrix(y_test, flagged).tolist() == threshold["test"]["confusion_matrix"]
+    assert threshold["test"]["recall"] == pytest.approx(skm.recall_score(y_test, p > threshold["value"]))
+    assert threshold["test"]["f1"] == pytest.approx(skm.f1_score(y_test, p > threshold["value"]))
+    assert f"threshold {threshold['value']:.3f}: the best F1 on the out-of-fold predictions of step 10" in result.stdout
+    (_, fp), (fn, tp) = threshold["test"]["confusion_matrix"]
+    assert f"flags {tp + fp:,} customers, of whom {tp} leave; finds {tp} of the 405 who leave" in result.stdout
+
+    improved = keras.models.load_model(out / "a" / "churn_ann_improved.keras", compile=False)
+    p_improved = improved.predict(X_test, verbose=0).ravel()
+    assert metrics["improved"]["test"]["roc_auc"] == pytest.approx(skm.roc_auc_score(y_test, p_improved), abs=1e-9)
+    assert metrics["improved"]["test"]["confusion_matrix"] == skm.confusion_matrix(y_test, p_improved > 0.5).tolist()
+
+    baselines = metrics["baselines"]
+    assert baselines["majority"]["test_accuracy"] == pytest.approx(0.7975)  # 1,595 of 2,000 stay
+    for name in ("logistic_regression", "gradient_boosting"):
+        row = baselines[name]
+        assert set(row) == {"test_accuracy", "test_roc_auc", "cv_mean", "cv_std"}
+        assert 0.75 < row["test_accuracy"] < 0.9 and 0.7 < row["test_roc_auc"] < 0.95
+    importance = metrics["feature_importance"]
+    assert set(importance) == set(churn.FEATURES)
+    assert list(importance.values()) == sorted(importance.values(), reverse=True)
+    assert max(importance, key=importance.get) in ("Age", "NumOfProducts")  # what drives churn here
+    assert metrics["by_products"]["products"] == [1, 2, 3, 4] and sum(metrics["by_products"]["customers"]) == 2000
 
 
 def test_saved_model_predicts_without_retraining(quick_run):
@@ -101,7 +152,7 @@ def test_same_seed_same_figures_from_any_folder(quick_run, shared_data):
     assert again.returncode == 0, again.stderr
     a = json.loads((out / "a" / "metrics.json").read_text())
     b = json.loads((out / "b" / "metrics.json").read_text())
-    for key in ("test", "cv", "cv_dropout", "new_customer"):
+    for key in ("test", "cv", "cv_dropout", "new_customer", "threshold", "baselines", "improved", "feature_importance"):
         assert a[key] == b[key]
 
 
@@ -114,6 +165,14 @@ def test_same_seed_same_figures_from_any_folder(quick_run, shared_data):
         (["--folds", "5000"], "--folds 5000 is more than the"),
         (["--customer", "Geography=Mars"], "unknown Geography 'Mars'"),
         (["--data", "/nonexistent/folder"], "no churn data at /nonexistent/folder/Churn_Modelling.csv"),
+        (["--threshold", "1"], "argument --threshold: must be in (0, 1), got 1"),
+        (["--threshold", "0"], "argument --threshold: must be in (0, 1), got 0"),
+        (["--threshold", "x"], "argument --threshold: expected a number, got 'x'"),
+        (["--min-recall", "0"], "argument --min-recall: must be in (0, 1], got 0"),
+        (["--min-recall", "1.2"], "argument --min-recall: must be in (0, 1], got 1.2"),
+        (["--threshold", "0.3", "--min-recall", "0.5"], "give one of them"),
+        (["--threshold-rule", "f1", "--threshold", "0.3"], "give one of them"),
+        (["--threshold-rule", "accuracy"], "argument --threshold-rule: invalid choice: 'accuracy'"),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_2(tmp_path, shared_data, args, message):
@@ -163,3 +222,27 @@ def test_bad_tune_grid(tmp_path, shared_data):
     result = run_ann("--tune", "--tune-grid", "optimizer=adamm", "--output-dir", tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip() == "error: --tune-grid: unknown optimizer 'adamm'; try adam or rmsprop"
+
+
+def test_no_folds_chooses_the_threshold_on_a_validation_part(tmp_path, shared_data):
+    result = run_ann("--epochs", 2, "--folds", 0, "--verbose", 0, "--min-recall", "0.6", "--output-dir", tmp_path,
+                     env={"DLP_DATA_DIR": str(shared_data)})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert "cv" not in metrics and "cv_dropout" not in metrics and "cv" not in metrics["improved"]
+    threshold = metrics["threshold"]
+    assert (threshold["chosen_on"], threshold["rule"], threshold["min_recall"]) == ("validation", "min-recall", 0.6)
+    assert "on a validation part of the training set (20 %)" in result.stdout
+    assert "--folds 0: the baselines' cross-validation is skipped" in result.stdout
+    assert "--folds 0: the improved network's cross-validation is skipped" in result.stdout
+    assert set(metrics["baselines"]["gradient_boosting"]) == {"test_accuracy", "test_roc_auc"}
+    assert (tmp_path / "churn_ann_improved.keras").is_file() and (tmp_path / "roc_curve.png").is_file()
+
+
+def test_fixed_threshold(tmp_path, shared_data):
+    result = run_ann("--epochs", 2, "--folds", 0, "--verbose", 0, "--threshold", "0.25", "--output-dir", tmp_path,
+                     env={"DLP_DATA_DIR": str(shared_data)})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    threshold = json.loads((tmp_path / "metrics.json").read_text())["threshold"]
+    assert (threshold["value"], threshold["chosen_on"], threshold["rule"]) == (0.25, "given", "fixed")
+    assert "threshold 0.250: given with --threshold" in result.stdout

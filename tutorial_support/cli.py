@@ -62,6 +62,27 @@ def _whole_number_at_least(minimum: int, text: str) -> int:
     return value
 
 
+def _number_between(text: str, low: float, high: float, high_included: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (low < value < high or (high_included and value == high)):
+        interval = f"({low:g}, {high:g}{']' if high_included else ')'}"
+        raise argparse.ArgumentTypeError(f"must be in {interval}, got {text}")
+    return value
+
+
+def open_unit_interval(text: str) -> float:
+    """argparse type: a number strictly between 0 and 1 (a probability threshold)."""
+    return _number_between(text, 0.0, 1.0, high_included=False)
+
+
+def unit_interval_above_0(text: str) -> float:
+    """argparse type: a number above 0, at most 1 (a share, such as a recall to reach)."""
+    return _number_between(text, 0.0, 1.0, high_included=True)
+
+
 def positive_int(text: str) -> int:
     """argparse type: a whole number of at least 1."""
     return _whole_number_at_least(1, text)
@@ -89,12 +110,18 @@ def flags_as_json(args: argparse.Namespace) -> dict:
     return {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
 
 
+class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each flag's default once: not where there is none, nor where the help says it."""
+
+    def _get_help_string(self, action):
+        if action.default is None or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def base_parser(description: str, default_output_dir: Path) -> argparse.ArgumentParser:
     """A parser with the flags every script has: --data, --seed, --output-dir, --verbose."""
-    parser = OneLineErrorParser(
-        description=description,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = OneLineErrorParser(description=description, formatter_class=_DefaultsFormatter)
     parser.add_argument(
         "--data",
         type=Path,

@@ -23,11 +23,16 @@ tests check that both ways give the same scores.
 
 from __future__ import annotations
 
+import inspect
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tutorial_support.runtime import keras, seed_everything, tf
 
@@ -134,47 +139,129 @@ def _batches(train_sets: np.ndarray, order: np.ndarray, batch_size: int):
     return batches, np.ascontiguousarray(weights)
 
 
-def _train(template: keras.Model, X, y, train_sets, *, epochs, batch_size, seed, verbose):
-    """Train copies of the compiled ``template`` (from its current weights); see fit_copies."""
+def _groups(train_sets, validation_sets):
+    """Copies that can share one stacked model: equal numbers of training and validation rows."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, (train, validation) in enumerate(zip(train_sets, validation_sets)):
+        groups.setdefault((train.size, validation.size), []).append(i)
+    return groups
+
+
+def _validation_step(model: keras.Model, features, targets):
+    """Each copy's loss and accuracy on its own validation rows (features: copies x rows x inputs)."""
+    p = model(features, training=False)
+    loss = ops.mean(keras.losses.binary_crossentropy(targets, p), axis=1)
+    accuracy = ops.mean(ops.cast((p[..., 0] > 0.5) == (targets[..., 0] > 0.5), "float32"), axis=1)
+    return np.asarray(loss), np.asarray(accuracy)
+
+
+def _train(template: keras.Model, X, y, train_sets, *, epochs, batch_size, seed, verbose, validation_sets=None, patience=None):
+    """Train copies of the compiled ``template`` (from its current weights); see fit_copies.
+
+    Returns, per copy and in order, (model, history, best epoch). With validation sets,
+    each copy's loss and accuracy on its own validation rows are added to its history
+    after every epoch; with ``patience`` too, a copy whose validation loss has not
+    improved for ``patience`` epochs stops learning (its best weights are kept) and
+    training ends when every copy has stopped, as Keras' EarlyStopping callback with
+    ``restore_best_weights=True`` does.
+    """
     if not (template.loss == "binary_crossentropy" or isinstance(template.loss, keras.losses.BinaryCrossentropy)):
         raise ValueError("this trainer trains networks compiled with the binary_crossentropy loss")
     X = np.asarray(X, dtype=np.float32)
     y = np.asarray(y, dtype=np.float32)
     train_sets = [np.asarray(rows, dtype=np.int32) for rows in train_sets]
-    trained: dict[int, tuple[keras.Model, dict]] = {}
-    for size in sorted({rows.size for rows in train_sets}):
-        members = [i for i, rows in enumerate(train_sets) if rows.size == size]
+    if validation_sets is None:
+        validation_sets = [np.zeros(0, dtype=np.int32)] * len(train_sets)
+    validation_sets = [np.asarray(rows, dtype=np.int32) for rows in validation_sets]
+    trained: dict[int, tuple[keras.Model, dict, int]] = {}
+    for (size, validation_size), members in sorted(_groups(train_sets, validation_sets).items()):
         stacked = _stack(template, len(members))
         optimizer = template.optimizer.__class__.from_config(template.optimizer.get_config())
         run_epoch = _epoch_function(stacked, optimizer, X, y)
         shuffle = np.random.default_rng(seed)
         stacked_rows = np.stack([train_sets[i] for i in members])
         history = {"loss": [], "accuracy": []}
+        stops_early = bool(validation_size and patience)
+        if validation_size:
+            validation_rows = np.stack([validation_sets[i] for i in members])
+            X_validation, y_validation = X[validation_rows], y[validation_rows][..., None]
+            history.update(val_loss=[], val_accuracy=[])
+        if stops_early:
+            best_loss = np.full(len(members), np.inf)
+            best_epoch = np.zeros(len(members), dtype=int)
+            best_weights = [w.copy() for w in stacked.get_weights()]
         progress = keras.utils.Progbar(epochs, verbose=verbose, unit_name="epoch", stateful_metrics=list(history))
         for epoch in range(epochs):
             batches, weights = _batches(stacked_rows, shuffle.permutation(size), batch_size)
             loss, accuracy = (np.asarray(v) for v in run_epoch(batches, weights))
             history["loss"].append(loss)
             history["accuracy"].append(accuracy)
+            if validation_size:
+                val_loss, val_accuracy = _validation_step(stacked, X_validation, y_validation)
+                history["val_loss"].append(val_loss)
+                history["val_accuracy"].append(val_accuracy)
+            if stops_early:
+                better = val_loss < best_loss
+                best_loss[better], best_epoch[better] = val_loss[better], epoch + 1
+                for kept, now in zip(best_weights, stacked.get_weights()):
+                    kept[better] = now[better]  # every stacked weight has the copy first
             if verbose:  # the mean over the copies
-                progress.update(epoch + 1, [("loss", loss.mean()), ("accuracy", accuracy.mean())])
+                progress.update(epoch + 1, [(key, values[-1].mean()) for key, values in history.items()])
+            if stops_early and np.all(epoch + 1 - best_epoch >= patience):
+                break
+        if stops_early:
+            stacked.set_weights(best_weights)
         for k, (member, model) in enumerate(zip(members, _unstack(stacked, template))):
-            trained[member] = model, {key: [float(v[k]) for v in values] for key, values in history.items()}
+            own_history = {key: [float(v[k]) for v in values] for key, values in history.items()}
+            last = int(best_epoch[k]) if stops_early else len(own_history["loss"])
+            trained[member] = model, own_history, last
     return [trained[i] for i in range(len(train_sets))]
 
 
-def fit(model: keras.Model, X, y, *, batch_size: int, epochs: int, verbose: int = 1, seed: int = 0) -> dict:
+def fit(
+    model: keras.Model, X, y, *, batch_size: int, epochs: int, verbose: int = 1, seed: int = 0,
+    validation_data: tuple | None = None,
+) -> dict:  # fmt: skip
     """Train a compiled Keras model like ``model.fit(X, y, batch_size, epochs)``, faster.
 
     The same steps (shuffled batches of ``batch_size`` every epoch, the model's own
     optimizer and loss) with the same kind of progress bar, but each epoch is one
-    compiled TensorFlow call. Returns the history: loss and accuracy per epoch.
+    compiled TensorFlow call. Returns the history: loss and accuracy per epoch, and
+    with ``validation_data=(X_val, y_val)`` also val_loss and val_accuracy.
     """
-    ((trained, history),) = _train(
-        model, X, y, [np.arange(len(y))], epochs=epochs, batch_size=batch_size, seed=seed, verbose=verbose
+    rows = [np.arange(len(y))]
+    validation = None
+    if validation_data is not None:
+        X_val, y_val = validation_data
+        validation = [np.arange(len(y), len(y) + len(y_val))]
+        X, y = np.concatenate([X, X_val]), np.concatenate([y, y_val])
+    ((trained, history, _),) = _train(
+        model, X, y, rows, epochs=epochs, batch_size=batch_size, seed=seed, verbose=verbose, validation_sets=validation
     )
     model.set_weights(trained.get_weights())
     return history
+
+
+def _ready(network: keras.Model, n_features: int, optimizer="adam") -> keras.Model:
+    """Build a network that has no keras.Input layer on the data's width, and compile
+    one that is not compiled yet (``optimizer`` and binary cross-entropy)."""
+    if not network.built:
+        network.build((None, n_features))
+    elif network.input_shape[-1] != n_features:
+        raise ValueError(f"X has {n_features} features, but the network expects {network.input_shape[-1]}")
+    if not network.compiled:
+        network.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
+    return network
+
+
+def _fit_copies(build_model, X, y, train_sets, *, epochs, batch_size, seed=0, build_args=None, verbose=0,
+                validation_sets=None, patience=None):  # fmt: skip
+    seed_everything(seed)  # the same seed, the same first weights
+    template = _ready(build_model(**(build_args or {})), np.shape(X)[1])
+    return _train(
+        template, X, y, train_sets, epochs=epochs, batch_size=batch_size, seed=seed, verbose=verbose,
+        validation_sets=validation_sets, patience=patience,
+    )  # fmt: skip
 
 
 def fit_copies(
@@ -188,6 +275,8 @@ def fit_copies(
     seed: int = 0,
     build_args: dict | None = None,
     verbose: int = 0,
+    validation_sets: Sequence[np.ndarray] | None = None,
+    patience: int | None = None,
 ) -> list[keras.Model]:
     """Train one copy of ``build_model(**build_args)`` per entry of ``train_sets``.
 
@@ -195,12 +284,60 @@ def fit_copies(
     sets have the same size are trained together in one stacked model (the others
     in further groups). Each copy takes exactly the steps Keras' own training takes
     on its rows, in batches of ``batch_size`` reshuffled every epoch (the tests
-    compare it with ``train_on_batch``). Returns ordinary Keras models, in order.
+    compare it with ``train_on_batch``). With ``validation_sets`` (row numbers, one
+    set per copy) and ``patience``, each copy stops early on its own validation loss
+    and keeps its best weights. Returns ordinary Keras models, in order.
     """
-    seed_everything(seed)
-    template = build_model(**(build_args or {}))
-    trained = _train(template, X, y, train_sets, epochs=epochs, batch_size=batch_size, seed=seed, verbose=verbose)
-    return [model for model, _ in trained]
+    trained = _fit_copies(
+        build_model, X, y, train_sets, epochs=epochs, batch_size=batch_size, seed=seed, build_args=build_args,
+        verbose=verbose, validation_sets=validation_sets, patience=patience,
+    )  # fmt: skip
+    return [model for model, _, _ in trained]
+
+
+@dataclass
+class CrossValidation:
+    """What a cross-validation gives beyond the scores.
+
+    ``scores``: accuracy on each held-out fold. ``probabilities``: every row's P(class 1)
+    from the fold model that did not train on it (out-of-fold, as ``cross_val_predict``
+    gives them). ``held_out``: the mean over the folds of the loss and accuracy on the
+    held-out fold after every epoch (``val_loss``, ``val_accuracy``) beside the mean
+    training ``loss`` and ``accuracy``: a learning curve measured on rows no fold
+    model trained on.
+    """
+
+    scores: np.ndarray
+    probabilities: np.ndarray
+    held_out: dict[str, list[float]]
+
+
+def cross_validate_details(
+    build_model: Callable[..., keras.Model],
+    X: np.ndarray,
+    y: np.ndarray,
+    cv,
+    *,
+    epochs: int,
+    batch_size: int,
+    seed: int = 0,
+    build_args: dict | None = None,
+    verbose: int = 0,
+) -> CrossValidation:
+    """Cross-validate like :func:`cross_validate`, and keep the out-of-fold predictions and curves."""
+    X = np.asarray(X, dtype=np.float32)
+    y = np.asarray(y)
+    splits = list(cv.split(X, y))
+    trained = _fit_copies(
+        build_model, X, y, [train for train, _ in splits], epochs=epochs, batch_size=batch_size, seed=seed,
+        build_args=build_args, verbose=verbose, validation_sets=[test for _, test in splits],
+    )  # fmt: skip
+    probabilities = np.zeros(len(y))
+    for (model, _, _), (_, test) in zip(trained, splits):
+        probabilities[test] = predict_probabilities(model, X[test])
+    scores = np.array([accuracy_score(y[test], probabilities[test] > 0.5) for _, test in splits])
+    curves = {key: np.mean([history[key] for _, history, _ in trained], axis=0).tolist() for key in trained[0][1]}
+    return CrossValidation(scores, probabilities, curves)
 
 
 def cross_validate(
@@ -220,15 +357,16 @@ def cross_validate(
     The same figures as ``cross_val_score(KerasBinaryClassifier(...), X, y, cv=cv)``,
     with all the folds trained together.
     """
-    splits = list(cv.split(X, y))
-    models = fit_copies(
-        build_model, X, y, [train for train, _ in splits],
-        epochs=epochs, batch_size=batch_size, seed=seed, build_args=build_args, verbose=verbose,
-    )  # fmt: skip
-    X = np.asarray(X, dtype=np.float32)
-    return np.array(
-        [accuracy_score(y[test], predict_classes(model, X[test])) for model, (_, test) in zip(models, splits)]
-    )
+    return cross_validate_details(
+        build_model, X, y, cv, epochs=epochs, batch_size=batch_size, seed=seed, build_args=build_args,
+        verbose=verbose,
+    ).scores  # fmt: skip
+
+
+def _validation_split(rows: np.ndarray, y: np.ndarray, fraction: float, seed: int):
+    """Split ``rows`` into rows to train on and a stratified validation share."""
+    fit_rows, validation_rows = train_test_split(rows, test_size=fraction, stratify=y, random_state=seed)
+    return np.sort(fit_rows), np.sort(validation_rows)
 
 
 def predict_probabilities(model: keras.Model, X: np.ndarray) -> np.ndarray:
@@ -243,35 +381,95 @@ def predict_classes(model: keras.Model, X: np.ndarray, threshold: float = 0.5) -
 class KerasBinaryClassifier(ClassifierMixin, BaseEstimator):
     """A scikit-learn classifier around a Keras network with one sigmoid output.
 
-    Works with ``cross_val_score``, ``GridSearchCV`` and ``clone``: every setting is a
-    constructor parameter, so cloning keeps them all. ``build_fn(optimizer=...,
-    dropout=...)`` returns the compiled network; ``fit`` trains it for ``epochs`` at
-    ``batch_size``, starting from weights drawn with ``random_state``.
+    ``build_fn`` returns the network: a ``keras.Sequential`` whose last layer is one
+    sigmoid unit. It may leave out the ``keras.Input`` layer (the network is then built
+    on the width of the data ``fit`` gets) and may leave compiling to the wrapper (Adam,
+    or ``optimizer``, and binary cross-entropy). If it takes arguments named
+    ``optimizer`` or ``dropout``, the wrapper passes its own settings, so
+    ``GridSearchCV`` can search them.
+
+    A scikit-learn citizen (it passes ``sklearn.utils.estimator_checks.check_estimator``):
+    every setting is a constructor parameter, so ``clone``, ``cross_val_score``,
+    ``GridSearchCV``, ``Pipeline``, ``TunedThresholdClassifierCV`` and
+    ``permutation_importance`` work with it. Any two labels (0/1, "no"/"yes", 1/2) are
+    learnt, ``classes_`` keeps them in sorted order and the second is the positive
+    class: ``predict_proba(X)[:, 1]`` is its probability. Binary only (its tags say
+    so). Input is checked as scikit-learn checks it: NaN, infinity, sparse matrices,
+    1-D arrays and a wrong number of features are refused with scikit-learn's
+    messages. Fitted, it pickles (the Keras network with it).
+
+    ``fit`` trains for ``epochs`` at ``batch_size`` from weights drawn with
+    ``random_state`` (the stacked trainer, one copy). With ``early_stopping=True`` it
+    holds out ``validation_fraction`` of the rows (stratified) and stops once the
+    validation loss has not improved for ``patience`` epochs, keeping the best
+    weights; ``best_epoch_`` says which epoch that was and ``history_`` holds the
+    per-epoch training and validation loss and accuracy.
     """
 
-    def __init__(self, build_fn=None, epochs=100, batch_size=10, optimizer="adam", dropout=0.0, random_state=0):
+    def __init__(
+        self,
+        build_fn=None,
+        epochs=100,
+        batch_size=10,
+        optimizer="adam",
+        dropout=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=10,
+        random_state=0,
+        verbose=0,
+    ):
         self.build_fn = build_fn
         self.epochs = epochs
         self.batch_size = batch_size
         self.optimizer = optimizer
         self.dropout = dropout
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
         self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # one sigmoid output: two classes
+        return tags
+
+    def _network(self, n_features: int) -> keras.Model:
+        if self.build_fn is None:
+            raise ValueError("KerasBinaryClassifier needs build_fn, a function that returns the Keras network")
+        accepted = inspect.signature(self.build_fn).parameters
+        network = self.build_fn(**{name: getattr(self, name) for name in ("optimizer", "dropout") if name in accepted})
+        return _ready(network, n_features, self.optimizer)
 
     def fit(self, X, y):
-        y = np.asarray(y).ravel()
-        self.classes_ = np.unique(y)
-        if not np.array_equal(self.classes_, [0, 1]):
-            raise ValueError(f"KerasBinaryClassifier needs targets 0 and 1, got {self.classes_.tolist()}")
-        (self.model_,) = fit_copies(
-            self.build_fn, X, y, [np.arange(len(y))],
-            epochs=self.epochs, batch_size=self.batch_size, seed=self.random_state,
-            build_args={"optimizer": self.optimizer, "dropout": self.dropout},
+        X, y = validate_data(self, X, y)
+        check_classification_targets(y)
+        self.classes_, y01 = np.unique(y, return_inverse=True)
+        if self.classes_.size < 2:
+            raise ValueError(f"y holds only one class ({self.classes_[0]!r}): a classifier needs samples of 2 classes")
+        target_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if target_type != "binary":
+            raise ValueError(f"Only binary classification is supported. The type of the target is {target_type}.")
+        rows, validation = [np.arange(len(y))], None
+        if self.early_stopping:
+            fit_rows, held_out = _validation_split(rows[0], y01, self.validation_fraction, self.random_state)
+            rows, validation = [fit_rows], [held_out]
+        ((self.model_, self.history_, self.best_epoch_),) = _fit_copies(
+            lambda: self._network(X.shape[1]), X, y01, rows, epochs=self.epochs, batch_size=self.batch_size,
+            seed=self.random_state, verbose=self.verbose, validation_sets=validation,
+            patience=self.patience if self.early_stopping else None,
         )  # fmt: skip
         return self
 
     def predict_proba(self, X):
-        p = predict_probabilities(self.model_, X)
+        """Two columns: P(classes_[0]) and P(classes_[1])."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        p = predict_probabilities(self.model_, X).astype(np.float64)
         return np.column_stack([1 - p, p])
 
     def predict(self, X):
-        return predict_classes(self.model_, X)
+        """``classes_[1]`` where its probability is above 0.5, else ``classes_[0]``."""
+        check_is_fitted(self)
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]

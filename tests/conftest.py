@@ -1,9 +1,24 @@
 import os
 from pathlib import Path
 
-import pytest
+# scikit-learn's estimator checks include one that runs with array-API dispatch on (the
+# KerasBinaryClassifier checks in test_sklearn_wrapper.py); SciPy reads this switch once, when
+# it is first imported, so it is set here, before any test module imports scikit-learn.
+# The scripts the tests start run without it, as a reader runs them (script_environment).
+_SET_HERE = "SCIPY_ARRAY_API" not in os.environ
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def script_environment(extra: dict | None = None) -> dict:
+    """The environment for a script a test starts: this one, with ``extra`` on top."""
+    environment = {**os.environ, **(extra or {})}
+    if _SET_HERE:
+        environment.pop("SCIPY_ARRAY_API", None)
+    return environment
 
 
 @pytest.fixture(scope="session")

@@ -1,20 +1,19 @@
 """ann.py end to end on the real data (few epochs), and its bad-input errors."""
 
 import json
-import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, script_environment
 
 ANN = ROOT / "1_artificial_neural_networks" / "ann.py"
 
 
 def run_ann(*args, cwd=ROOT, env=None):
-    environment = {**os.environ, **(env or {})}
+    environment = script_environment(env)
     return subprocess.run(
         [sys.executable, str(ANN), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=environment, timeout=600
     )

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, script_environment
 from image_fixtures import make_image_folder
 
 CNN = ROOT / "2_convolutional_neural_networks" / "cnn.py"
@@ -17,7 +17,7 @@ QUICK = ["--epochs", "2", "--image-size", "24", "--batch-size", "8", "--verbose"
 def run_cnn(*args, env=None):
     return subprocess.run(
         [sys.executable, str(CNN), *map(str, args)],
-        capture_output=True, text=True, timeout=600, env={**os.environ, **(env or {})},
+        capture_output=True, text=True, timeout=600, env=script_environment(env),
     )  # fmt: skip
 
 

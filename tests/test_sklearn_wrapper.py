@@ -1,0 +1,138 @@
+"""KerasBinaryClassifier as a scikit-learn citizen: scikit-learn's own checks, and the tools that use them."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.exceptions import NotFittedError
+from sklearn.inspection import permutation_importance
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, TunedThresholdClassifierCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from churn_fixtures import learnable_problem
+from tutorial_support import KerasBinaryClassifier
+from tutorial_support.fold_training import cross_validate_details, fit_copies
+from tutorial_support.runtime import keras
+
+
+def build_without_input():
+    """A Sequential network without keras.Input and uncompiled: the wrapper builds and compiles it."""
+    return keras.Sequential([keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
+
+
+@parametrize_with_checks([KerasBinaryClassifier(build_without_input, epochs=20, batch_size=8)])
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_binary_only_by_its_tags():
+    assert KerasBinaryClassifier(build_without_input).__sklearn_tags__().classifier_tags.multi_class is False
+
+
+@pytest.mark.parametrize("labels", [("no", "yes"), (1, 2), (-1, 1)])
+def test_any_two_labels_map_to_0_1_and_back(labels):
+    X, y01 = learnable_problem(120)
+    y = np.array(labels, dtype=object if isinstance(labels[0], str) else None)[y01]
+    model = KerasBinaryClassifier(build_without_input, epochs=30, batch_size=16).fit(X, y)
+    assert model.classes_.tolist() == list(labels)
+    assert set(model.predict(X)) <= set(labels)
+    proba = model.predict_proba(X)
+    assert proba.shape == (120, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    # the second label is the positive class: column 1 is its probability
+    np.testing.assert_array_equal(model.predict(X), np.where(proba[:, 1] > 0.5, labels[1], labels[0]))
+    assert model.n_features_in_ == 11
+    # the labels are only names: 0/1 targets give the very same network
+    as_0_1 = KerasBinaryClassifier(build_without_input, epochs=30, batch_size=16).fit(X, y01)
+    np.testing.assert_array_equal(as_0_1.predict_proba(X), proba)
+    assert np.mean(model.predict(X) == y) > max(y01.mean(), 1 - y01.mean())  # better than the majority
+
+
+def test_not_fitted_refused_inputs_and_messages():
+    X, y = learnable_problem(60)
+    model = KerasBinaryClassifier(build_without_input, epochs=2)
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        model.fit(np.where(np.eye(60, 11) == 1, np.nan, X), y)
+    with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
+        model.fit(X[:, 0], y)
+    with pytest.raises(ValueError, match="Only binary classification is supported"):
+        model.fit(X, np.arange(60) % 3)
+    with pytest.raises(ValueError, match="only one class"):
+        model.fit(X, np.zeros(60))
+    model.fit(X, y)
+    with pytest.raises(ValueError, match="X has 5 features, but KerasBinaryClassifier is expecting 11"):
+        model.predict(X[:, :5])
+
+
+def test_pickles_with_its_network(tmp_path):
+    X, y = learnable_problem(80)
+    model = KerasBinaryClassifier(build_without_input, epochs=5, batch_size=16).fit(X, y)
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
+
+
+def test_early_stopping_keeps_the_best_epoch():
+    X, y = learnable_problem(300)
+    model = KerasBinaryClassifier(
+        build_without_input, epochs=200, batch_size=16, early_stopping=True, validation_fraction=0.2, patience=3
+    ).fit(X, y)
+    history = model.history_
+    assert len(history["loss"]) < 200  # it stopped early
+    assert len(history["val_loss"]) == len(history["loss"]) == model.best_epoch_ + 3
+    assert np.argmin(history["val_loss"]) + 1 == model.best_epoch_
+    # the network kept is the one of the best epoch: its validation loss is the minimum
+    from sklearn.model_selection import train_test_split
+
+    _, held_out = train_test_split(np.arange(300), test_size=0.2, stratify=y, random_state=0)
+    p = model.predict_proba(X[np.sort(held_out)])[:, 1]
+    loss = -np.mean(y[np.sort(held_out)] * np.log(p) + (1 - y[np.sort(held_out)]) * np.log(1 - p))
+    assert loss == pytest.approx(min(history["val_loss"]), rel=1e-4)
+
+
+def test_pipeline_tuned_threshold_and_permutation_importance():
+    X, y = make_classification(n_samples=300, n_features=6, n_informative=3, n_redundant=0, random_state=0)
+    X = X * [1, 100, 1, 1000, 1, 1]  # features on very different scales: the pipeline's scaler matters
+    table = pd.DataFrame(X, columns=[f"x{i}" for i in range(6)])
+    pipeline = make_pipeline(StandardScaler(), KerasBinaryClassifier(build_without_input, epochs=100, batch_size=16))
+    pipeline.fit(table, y)
+    assert roc_auc_score(y, pipeline.predict_proba(table)[:, 1]) > 0.85
+
+    tuned = TunedThresholdClassifierCV(pipeline, scoring="f1", cv=StratifiedKFold(3)).fit(table, y)
+    assert 0 < tuned.best_threshold_ < 1
+    flagged = tuned.predict(table)
+    np.testing.assert_array_equal(flagged, (tuned.estimator_.predict_proba(table)[:, 1] >= tuned.best_threshold_))
+
+    importance = permutation_importance(pipeline, table, y, scoring="roc_auc", n_repeats=3, random_state=0)
+    informative = np.argsort(importance.importances_mean)[::-1][:3]
+    # make_classification puts the informative features first (shuffle aside): x0..x2 are noise-free
+    assert importance.importances_mean.shape == (6,)
+    assert importance.importances_mean[informative].min() > importance.importances_mean.max() / 20
+
+
+def test_out_of_fold_predictions_come_from_the_model_that_did_not_see_the_row():
+    X, y = learnable_problem(90)
+    cv = StratifiedKFold(n_splits=3)
+
+    def build():
+        return keras.Sequential([keras.layers.Dense(6, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
+
+    details = cross_validate_details(build, X, y, cv, epochs=3, batch_size=10, seed=4)
+    splits = list(cv.split(X, y))
+    models = fit_copies(build, X, y, [train for train, _ in splits], epochs=3, batch_size=10, seed=4)
+    for model, (_, test) in zip(models, splits):
+        np.testing.assert_allclose(details.probabilities[test], model.predict(X[test], verbose=0).ravel(), rtol=1e-6)
+        assert details.scores.tolist() == [np.mean((details.probabilities[t] > 0.5) == y[t]) for _, t in splits]
+    # the held-out curves: the last epoch's loss is the folds' mean loss on their held-out rows
+    losses = [
+        -np.mean(y[t] * np.log(details.probabilities[t]) + (1 - y[t]) * np.log(1 - details.probabilities[t]))
+        for _, t in splits
+    ]
+    assert details.held_out["val_loss"][-1] == pytest.approx(np.mean(losses), rel=1e-4)
+    assert len(details.held_out["val_accuracy"]) == len(details.held_out["loss"]) == 3

@@ -370,8 +370,15 @@ def _validation_split(rows: np.ndarray, y: np.ndarray, fraction: float, seed: in
 
 
 def predict_probabilities(model: keras.Model, X: np.ndarray) -> np.ndarray:
-    """P(class 1) for each row, as a 1-D array."""
-    return np.asarray(model.predict(np.asarray(X, dtype=np.float32), verbose=0, batch_size=4096)).ravel()
+    """P(class 1) for each row, as a 1-D array.
+
+    Calls the network directly, 4,096 rows at a time: for a network this small,
+    ``model.predict`` spends far longer setting up than computing (Keras' own advice for
+    inputs that fit in a batch), and permutation importance predicts a hundred times.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    chunks = [model(X[start : start + 4096], training=False) for start in range(0, len(X), 4096)]
+    return np.concatenate([np.asarray(chunk).reshape(-1) for chunk in chunks]) if chunks else np.zeros(0, np.float32)
 
 
 def predict_classes(model: keras.Model, X: np.ndarray, threshold: float = 0.5) -> np.ndarray:

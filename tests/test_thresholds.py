@@ -79,6 +79,8 @@ def test_worked_example_with_ties():
     assert counts.matrix(1).tolist() == [[2, 1], [1, 2]]  # at 0.8: the tied 0.8s are both called positive
     assert cmx.roc_auc(y, scores) == pytest.approx(7 / 9)  # of 9 (positive, negative) pairs 6 ranked right, 2 tied
     assert cmx.average_precision(y, scores) == pytest.approx(skm.average_precision_score(y, scores))
+    assert cmx.average_precision(y, scores) == pytest.approx(1 / 3 * 1 + 1 / 3 * 2 / 3 + 1 / 3 * 3 / 5)  # README
+    assert [(counts.tp[i], counts.fp[i]) for i in range(4)] == [(1, 0), (2, 1), (3, 2), (3, 3)]
 
 
 @pytest.mark.parametrize("y", [[0, 0, 0], [1, 1, 1]])

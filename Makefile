@@ -3,6 +3,7 @@
 #   make cnn      train and evaluate the cats-vs-dogs CNN (2_convolutional_neural_networks/cnn.py)
 #   make test     run the test suite
 #   make bench    run the benchmarks (they print their figures)
+#   make notebooks  write notebooks/ann.ipynb and notebooks/cnn.ipynb from the scripts (jupytext)
 # Options: ARGS="--epochs 10" passes flags to a script; GPU=1 installs TensorFlow's
 # NVIDIA GPU build (Linux); DLP_DATA_DIR=folder uses a local copy of the data.
 
@@ -11,7 +12,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed$(if $(GPU),-gpu)
 
-.PHONY: ann cnn test bench venv clean
+.PHONY: ann cnn test bench notebooks venv clean
 
 venv: $(STAMP)
 
@@ -36,6 +37,11 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_ann.py
 	$(PY) benchmarks/bench_cnn.py $(ARGS)
 
+# The .py scripts stay the source: these notebooks are written from them (and ignored by git).
+notebooks: $(STAMP)
+	mkdir -p notebooks
+	$(PY) -m jupytext --to notebook --output notebooks/ann.ipynb 1_artificial_neural_networks/ann.py
+	$(PY) -m jupytext --to notebook --output notebooks/cnn.ipynb 2_convolutional_neural_networks/cnn.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

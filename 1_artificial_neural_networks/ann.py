@@ -2,16 +2,19 @@
 
 Run it from anywhere:  python ann.py   or   python 1_artificial_neural_networks/ann.py
 It runs top to bottom; each "# %%" cell is one step of the tutorial (run them one by
-one in VS Code or Jupyter, which use the default settings), and the README walks
-through them.
+one in VS Code or Jupyter, where the SETTINGS cell below takes the place of the command
+line), and the README walks through them.
 """
+
+# %% Settings: in a notebook, change the run here; flags on the command line are added after them
+SETTINGS = ""  # e.g. "--epochs 20 --folds 5 --data path/to/data"; `python ann.py --help` lists every flag
 
 # %% Setup: TensorFlow quietly, the command line, the device, the seed
 from pathlib import Path
 
 from tutorial_support import runtime  # before keras: silences TensorFlow's start-up logs
 from tutorial_support.cli import (
-    TutorialError, base_parser, flags_as_json, non_negative_int, open_unit_interval, positive_int,
+    TutorialError, base_parser, command_line, flags_as_json, non_negative_int, open_unit_interval, positive_int,
     report_errors_in_one_line, section, unit_interval_above_0,
 )  # fmt: skip
 
@@ -77,7 +80,7 @@ def parse_args():
         "--threshold", type=open_unit_interval, default=None,
         help="a threshold you fix yourself: flag a customer when P(leaves) is above it",
     )  # fmt: skip
-    args = parser.parse_args()
+    args = parser.parse_args(command_line(SETTINGS))
     if args.folds == 1:
         parser.error("argument --folds: cross-validation needs at least 2 folds (or 0 to skip it)")
     if sum(value is not None for value in (args.threshold_rule, args.min_recall, args.threshold)) > 1:

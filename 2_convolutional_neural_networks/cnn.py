@@ -2,9 +2,12 @@
 
 Run it from anywhere:  python cnn.py   or   python 2_convolutional_neural_networks/cnn.py
 It runs top to bottom; each "# %%" cell is one step of the tutorial (run them one by
-one in VS Code or Jupyter, which use the default settings), and the README walks
-through them.
+one in VS Code or Jupyter, where the SETTINGS cell below takes the place of the command
+line), and the README walks through them.
 """
+
+# %% Settings: in a notebook, change the run here; flags on the command line are added after them
+SETTINGS = ""  # e.g. "--model improved --epochs 10 --data path/to/data"; `python cnn.py --help` lists every flag
 
 # %% Setup: TensorFlow quietly, the command line, the device, the seed
 import json
@@ -13,7 +16,7 @@ import time
 from pathlib import Path
 
 from tutorial_support import runtime  # before keras: silences TensorFlow's start-up logs
-from tutorial_support.cli import TutorialError, base_parser, flags_as_json, positive_int, report_errors_in_one_line, section
+from tutorial_support.cli import TutorialError, base_parser, command_line, flags_as_json, positive_int, report_errors_in_one_line, section
 
 import keras
 import numpy as np
@@ -48,7 +51,7 @@ def parse_args():
                         "CPUs with AVX512-BF16 or AMX)")
     parser.add_argument("--strategy", choices=("default", "mirrored"), default="default",
                         help="mirrored: train on all local GPUs with tf.distribute.MirroredStrategy")
-    args = parser.parse_args()
+    args = parser.parse_args(command_line(SETTINGS))
     if args.image_size is None:
         args.image_size = 64 if args.model == "tutorial" else 128
     if args.epochs is None:

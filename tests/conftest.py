@@ -18,6 +18,9 @@ def script_environment(extra: dict | None = None) -> dict:
     environment = {**os.environ, **(extra or {})}
     if _SET_HERE:
         environment.pop("SCIPY_ARRAY_API", None)
+    # Under pytest a Jupyter kernel stops showing what C++ code writes to stderr in the cell
+    # outputs (ipykernel checks this variable); a reader's kernel shows it, so the tests must too.
+    environment.pop("PYTEST_CURRENT_TEST", None)
     return environment
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -45,7 +46,17 @@ def report_errors_in_one_line() -> None:
 
 def in_notebook() -> bool:
     """True inside Jupyter or VS Code's interactive window, whose argv is not ours."""
-    return "ipykernel" in sys.modules
+    ipython = sys.modules.get("IPython")  # imported by every notebook kernel; only checked, never imported here
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
+def command_line(settings: str) -> list[str]:
+    """The flags a script runs with: its settings cell's, then the command line's (which win).
+
+    In a notebook the command line belongs to the kernel, so only the settings count.
+    """
+    return shlex.split(settings) + ([] if in_notebook() else sys.argv[1:])
 
 
 def section(title: str) -> None:

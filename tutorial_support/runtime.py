@@ -31,6 +31,13 @@ def _import_tensorflow_quietly():
     try:
         os.dup2(devnull, 2)
         import tensorflow
+
+        # The first look for a GPU loads the NVIDIA driver if there is one. On a machine with a
+        # driver but no usable GPU (a laptop with the GPU switched off, a container without
+        # one), TensorFlow then logs "failed call to cuInit" as an ERROR, which even
+        # TF_CPP_MIN_LOG_LEVEL=2 lets through. Looking now, while stderr is silenced, keeps that
+        # out of the tutorial's output; TensorFlow remembers the answer for later calls.
+        tensorflow.config.list_physical_devices("GPU")
     finally:
         os.dup2(saved, 2)
         os.close(devnull)

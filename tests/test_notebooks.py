@@ -1,0 +1,109 @@
+"""Both scripts opened as notebooks (jupytext) and run cell by cell in a real IPython kernel (nbclient)."""
+
+import json
+import re
+import shutil
+import subprocess
+
+import jupytext
+import nbclient
+import pytest
+
+from conftest import ROOT, script_environment
+from image_fixtures import make_image_folder
+
+ANN = ROOT / "1_artificial_neural_networks" / "ann.py"
+CNN = ROOT / "2_convolutional_neural_networks" / "cnn.py"
+
+# TensorFlow's and absl's log lines ("E0000 00:00:1795724905.804071 6884 cuda_platform.cc:52] ...",
+# "WARNING: All log messages before absl::InitializeLog() ...") and Python warnings
+LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d|absl::|^WARNING:|Warning:|tensorflow/|cuInit", re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def driver_without_gpu(tmp_path_factory):
+    """A stand-in NVIDIA driver whose cuInit fails, as on a machine with a driver but no usable GPU.
+
+    TensorFlow then logs "failed call to cuInit" as an ERROR: the notebooks must not show it.
+    """
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc to build the stand-in driver")
+    folder = tmp_path_factory.mktemp("driver")
+    source = folder / "cuda.c"
+    source.write_text("int cuInit(unsigned int flags) { return 303; }\nint cuDriverGetVersion(int *v) { *v = 12000; return 0; }\n")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(folder / "libcuda.so.1"), str(source)], check=True)
+    return folder
+
+
+def run_as_notebook(script, folder, settings: str, env: dict):
+    """Execute every cell of ``script`` as a notebook in ``folder``; return the executed notebook."""
+    notebook = jupytext.read(script)
+    cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    settings_cell = next(cell for cell in cells if cell.source.lstrip().startswith("# %% Settings") or "SETTINGS = " in cell.source)
+    settings_cell.source = settings_cell.source.replace('SETTINGS = ""', f"SETTINGS = {settings!r}", 1)
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
+    client.execute(env=script_environment(env))  # raises CellExecutionError on any failing cell
+    return notebook
+
+
+def outputs_text(notebook) -> str:
+    texts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                texts.append(output["text"])
+            elif output.get("output_type") in ("execute_result", "display_data"):
+                texts.append(output.get("data", {}).get("text/plain", ""))
+    return "\n".join(texts)
+
+
+def stderr_text(notebook) -> str:
+    return "".join(
+        output["text"]
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream" and output.get("name") == "stderr"
+    )
+
+
+def test_ann_runs_as_a_notebook_at_its_defaults(tmp_path, shared_data, driver_without_gpu):
+    notebook = run_as_notebook(
+        ANN, tmp_path, settings="", env={
+            "DLP_DATA_DIR": str(shared_data), "LD_LIBRARY_PATH": str(driver_without_gpu), "TF_CPP_MIN_LOG_LEVEL": "2",
+        },
+    )  # fmt: skip
+    text = outputs_text(notebook)
+    assert not LOG_LINE.search(text), LOG_LINE.search(text).group(0)
+    assert stderr_text(notebook) == ""
+    assert "Training on CPU" in text and "=== Step 16: which facts drive churn ===" in text
+    metrics = json.loads((tmp_path / "outputs" / "metrics.json").read_text())  # beside the notebook
+    assert metrics["config"]["epochs"] == 100 and metrics["config"]["folds"] == 10  # the defaults
+    assert metrics["test"]["accuracy"] == pytest.approx(0.84)  # the README's figure, seed 0
+
+
+def test_cnn_runs_as_a_notebook_with_its_settings_cell(tmp_path, driver_without_gpu):
+    make_image_folder(tmp_path / "data" / "cats_and_dogs", oddities=False)
+    notebook = run_as_notebook(
+        CNN, tmp_path, settings="--epochs 3 --image-size 24 --batch-size 8",
+        env={
+            "DLP_DATA_DIR": str(tmp_path / "data"), "KERAS_HOME": str(tmp_path / "keras"),
+            "LD_LIBRARY_PATH": str(driver_without_gpu), "TF_CPP_MIN_LOG_LEVEL": "2",
+        },
+    )  # fmt: skip
+    text = outputs_text(notebook)
+    assert not LOG_LINE.search(text), LOG_LINE.search(text).group(0)
+    assert stderr_text(notebook) == ""
+    assert "Step 4: fit the CNN (3 epochs, batch size 8)" in text
+    metrics = json.loads((tmp_path / "outputs" / "metrics.json").read_text())
+    assert metrics["config"]["epochs"] == 3 and metrics["config"]["image_size"] == 24
+    assert len(metrics["history"]["loss"]) == 3
+
+
+def test_settings_cell_and_command_line_add_up(monkeypatch):
+    from tutorial_support import cli
+
+    monkeypatch.setattr("sys.argv", ["ann.py", "--epochs", "7"])
+    assert cli.command_line("--epochs 3 --folds 5") == ["--epochs", "3", "--folds", "5", "--epochs", "7"]  # the last wins
+    assert not cli.in_notebook()  # pytest has imported jupyter's client, but this is no kernel
+    monkeypatch.setattr(cli, "in_notebook", lambda: True)
+    assert cli.command_line("--epochs 3") == ["--epochs", "3"]  # the kernel's own argv is ignored

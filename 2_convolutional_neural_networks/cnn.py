@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 import confusion_metrics
-from tutorial_support import data, images
+from tutorial_support import data, distributed, images
 from tutorial_support.augmentation import RandomShearZoomFlip
 from tutorial_support.figures import training_curves
 from tutorial_support.outputs import StagedOutputs
@@ -49,8 +49,11 @@ def parse_args():
                         help="compute in float16 on a GPU or bfloat16 on a CPU, weights kept in float32; "
                         "auto: on where the hardware computes it natively (NVIDIA GPUs from Volta on, "
                         "CPUs with AVX512-BF16 or AMX)")
-    parser.add_argument("--strategy", choices=("default", "mirrored"), default="default",
-                        help="mirrored: train on all local GPUs with tf.distribute.MirroredStrategy")
+    parser.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), default="default",
+                        help="mirrored: train on all local GPUs with tf.distribute.MirroredStrategy; multiworker: "
+                        "train across the machines listed in the TF_CONFIG environment variable (README)")
+    parser.add_argument("--worker-timeout", type=positive_int, default=120, metavar="SECONDS",
+                        help="--strategy multiworker: how long to wait for the other workers")
     args = parser.parse_args(command_line(SETTINGS))
     if args.image_size is None:
         args.image_size = 64 if args.model == "tutorial" else 128
@@ -181,10 +184,21 @@ class EpochTimes(keras.callbacks.Callback):
 report_errors_in_one_line()
 args = parse_args()
 timer = runtime.StepTimer()
-strategy = runtime.distribution_strategy(args.strategy)  # before anything else touches the devices
+# the strategy comes before anything else touches the devices
+if args.strategy == "multiworker":  # waits until every worker of TF_CONFIG is there
+    strategy = distributed.multi_worker_strategy(timeout=args.worker_timeout)
+else:
+    strategy = runtime.distribution_strategy(args.strategy)
 print(runtime.setup_device())
+workers, chief = distributed.worker_count(strategy), distributed.is_chief(strategy)
 if args.strategy == "mirrored":
     print(f"MirroredStrategy: each batch is split over {strategy.num_replicas_in_sync} devices")
+if args.strategy == "multiworker":
+    print(
+        f"MultiWorkerMirroredStrategy: worker {strategy.cluster_resolver.task_id} of {workers} "
+        f"({'the chief, which writes the outputs' if chief else 'the chief, worker 0, writes the outputs'}), "
+        f"{strategy.num_replicas_in_sync} replicas in all"
+    )
 if args.predict:  # step 6 alone, with the model a previous run saved
     predict_files(args)
     raise SystemExit(0)
@@ -223,7 +237,10 @@ with strategy.scope():
     if args.model == "tutorial":
         optimizer = "adam"
     else:  # the improved network: Adam with a learning rate that decays to 0 along a cosine
-        steps = args.epochs * math.ceil(len(train.labels) / args.batch_size)
+        per_epoch = math.ceil(len(train.labels) / args.batch_size)
+        if args.strategy == "multiworker":  # each worker a shard, in whole batches (distributed.fit)
+            per_epoch = len(train.labels) // workers // args.batch_size
+        steps = args.epochs * per_epoch
         optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps))
     # 25 training steps per call into TensorFlow instead of one saves about 1 s of
     # overhead per epoch; the progress bar moves in steps of 25 batches. (Keras 3.15
@@ -238,13 +255,22 @@ cnn.summary()
 section(f"Step 4: fit the CNN ({args.epochs} epochs, batch size {args.batch_size})")
 epoch_times = EpochTimes()
 with timer.measure("epochs"):
-    history = cnn.fit(train_data, validation_data=test_data, epochs=args.epochs, shuffle=False,
-                      verbose=args.verbose, callbacks=[epoch_times])  # fmt: skip
+    if args.strategy == "multiworker":  # Keras' fit fails across workers: a loop of our own (distributed.py)
+        history, epoch_times.seconds = distributed.fit(
+            cnn, strategy, train, test, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+            verbose=args.verbose,
+        )  # fmt: skip
+    else:
+        history = cnn.fit(train_data, validation_data=test_data, epochs=args.epochs, shuffle=False,
+                          verbose=args.verbose, callbacks=[epoch_times]).history  # fmt: skip
 print(f"{np.mean(epoch_times.seconds):.1f} s per epoch")
 
 # %% Step 5: evaluate with the confusion matrix and its metrics
 section("Step 5: evaluate on the test images")
-p_second = cnn.predict(test_data, verbose=0).ravel()
+if args.strategy == "multiworker":  # each worker on its own: every one holds the same weights
+    p_second = distributed.predict(cnn, test.images, batch_size=args.batch_size)
+else:
+    p_second = cnn.predict(test_data, verbose=0).ravel()
 predicted = (p_second > 0.5).astype(np.int64)
 labels = list(range(len(class_names)))
 cm = confusion_metrics.confusion_matrix(test.labels, predicted, labels=labels)
@@ -265,18 +291,22 @@ results = {
         "f1": positive.f1, "per_class": {c.label: {"precision": c.precision, "recall": c.recall, "f1": c.f1}
                                          for c in per_class},
     },
-    "history": {key: [float(v) for v in values] for key, values in history.history.items()},
+    "history": {key: [float(v) for v in values] for key, values in history.items()},
+    "distribution": {"strategy": args.strategy, "workers": workers, "replicas": strategy.num_replicas_in_sync},
     "skipped_files": {split: [str(p) for p in s.skipped] for split, s in splits.items()},
     "timings_s": {**timer.seconds, "per_epoch": epoch_times.seconds, "total": timer.total()},
     "config": flags_as_json(args),
 }  # fmt: skip
 
-# %% Outputs: model, figures and metrics.json, published together
-with StagedOutputs(args.output_dir) as outputs:
-    cnn.save(outputs.path(MODEL_FILE))
-    outputs.save_figure("confusion_matrix.png", confusion_metrics.plot_confusion_matrix(
-        cm, labels=class_names, normalize="true", title=f"{args.model} CNN, test set"))  # fmt: skip
-    outputs.save_figure("training_curves.png", training_curves(history.history))
-    outputs.write_json("metrics.json", results)
-print(f"\nSaved the model, the figures and metrics.json in {args.output_dir}")
+# %% Outputs: model, figures and metrics.json, published together (by the chief alone)
+if chief:
+    with StagedOutputs(args.output_dir) as outputs:
+        cnn.save(outputs.path(MODEL_FILE))
+        outputs.save_figure("confusion_matrix.png", confusion_metrics.plot_confusion_matrix(
+            cm, labels=class_names, normalize="true", title=f"{args.model} CNN, test set"))  # fmt: skip
+        outputs.save_figure("training_curves.png", training_curves(history))
+        outputs.write_json("metrics.json", results)
+    print(f"\nSaved the model, the figures and metrics.json in {args.output_dir}")
+else:
+    print("\nThis worker writes nothing: the chief (worker 0) saves the outputs")
 print(timer.summary())

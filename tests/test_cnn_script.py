@@ -2,8 +2,10 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -91,7 +93,93 @@ def test_mirrored_strategy_on_two_logical_cpus(tiny_run, tmp_path):
                      "--strategy", "mirrored", *QUICK)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "each batch is split over 2 devices" in result.stdout
-    assert json.loads((tmp_path / "metrics.json").read_text())["config"]["strategy"] == "mirrored"
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["config"]["strategy"] == "mirrored"
+    assert metrics["distribution"] == {"strategy": "mirrored", "workers": 1, "replicas": 2}
+
+
+def test_default_strategy_records_one_worker(tiny_run):
+    base, _ = tiny_run
+    metrics = json.loads((base / "out" / "metrics.json").read_text())
+    assert metrics["distribution"] == {"strategy": "default", "workers": 1, "replicas": 1}
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def tf_config(ports, index: int) -> str:
+    return json.dumps({"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]}, "task": {"type": "worker", "index": index}})
+
+
+def test_two_workers_train_together_and_only_the_chief_writes(tiny_run, tmp_path):
+    base, _ = tiny_run
+    ports = free_ports(2)
+    command = [sys.executable, str(CNN), "--data", str(base / "data"), "--cache-dir", str(base / "cache"),
+               "--output-dir", str(tmp_path / "shared_out"), "--strategy", "multiworker", "--worker-timeout", "120",
+               *map(str, QUICK)]  # fmt: skip
+    workers = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=script_environment({"TF_CONFIG": tf_config(ports, index)}))  # fmt: skip
+        for index in (1, 0)
+    ]
+    (other_out, other_err), (chief_out, chief_err) = (worker.communicate(timeout=300) for worker in workers)
+    assert [worker.returncode for worker in workers] == [0, 0], chief_err + other_err
+    assert "worker 0 of 2 (the chief, which writes the outputs), 2 replicas in all" in chief_out
+    assert "worker 1 of 2" in other_out and "This worker writes nothing" in other_out
+    assert chief_err.strip() == "" and other_err.strip() == ""
+    # the same weights on both: the same test confusion matrix and the same single predictions
+    def verdicts(out):
+        return [line for line in out.splitlines() if "TP =" in line or "(p = " in line]
+
+    assert len(verdicts(chief_out)) == 3 and verdicts(chief_out) == verdicts(other_out)
+    assert sorted(p.name for p in (tmp_path / "shared_out").iterdir()) == [
+        "cnn_model.keras", "confusion_matrix.png", "metrics.json", "training_curves.png",
+    ]  # fmt: skip
+    metrics = json.loads((tmp_path / "shared_out" / "metrics.json").read_text())
+    assert metrics["distribution"] == {"strategy": "multiworker", "workers": 2, "replicas": 2}
+    assert len(metrics["history"]["val_accuracy"]) == 2
+
+
+def test_a_worker_alone_gives_up_with_one_line(tiny_run, tmp_path):
+    base, _ = tiny_run
+    began = time.monotonic()
+    result = run_cnn("--data", base / "data", "--output-dir", tmp_path / "out", "--strategy", "multiworker",
+                     "--worker-timeout", "3", *QUICK, env={"TF_CONFIG": tf_config(free_ports(2), 0)})  # fmt: skip
+    assert time.monotonic() - began < 60
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "worker 0 could not reach the other workers of TF_CONFIG" in lines[0], result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        (None, "--strategy multiworker needs the TF_CONFIG environment variable"),
+        ("{not json", "TF_CONFIG is not valid JSON"),
+        ('{"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}, "task": {"type": "worker", "index": 2}}',
+         "TF_CONFIG's task.index 2 is not one of the 2 workers (0 to 1)"),
+        ('{"task": {"type": "worker", "index": 0}}', "TF_CONFIG needs cluster.worker and task.type/index"),
+    ],
+)
+def test_bad_tf_config_gives_one_line_and_exit_2(tiny_run, tmp_path, config, message):
+    base, _ = tiny_run
+    env = script_environment({} if config is None else {"TF_CONFIG": config})
+    env.pop("TF_CONFIG", None) if config is None else None
+    result = subprocess.run([sys.executable, str(CNN), "--data", str(base / "data"), "--output-dir", str(tmp_path / "out"),
+                             "--strategy", "multiworker", *map(str, QUICK)], capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}' in lines[0]
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize(

@@ -139,7 +139,8 @@ def build_improved():
 
 def decision_metrics(y_true, probabilities, threshold: float) -> dict:
     """The test confusion matrix when a customer is flagged above ``threshold``, and its metrics."""
-    cm = confusion_metrics.confusion_matrix(y_true, (probabilities > threshold).astype(int), labels=[0, 1])
+    flagged = np.asarray(probabilities, dtype=np.float64) > threshold  # in float64: see choose_threshold
+    cm = confusion_metrics.confusion_matrix(y_true, flagged.astype(int), labels=[0, 1])
     leaves = confusion_metrics.binary(cm, positive=1)
     return {
         "confusion_matrix": cm.tolist(), "accuracy": leaves.accuracy, "precision": leaves.precision,

@@ -12,6 +12,7 @@ SETTINGS = ""  # e.g. "--model improved --epochs 10 --data path/to/data"; `pytho
 # %% Setup: TensorFlow quietly, the command line, the device, the seed
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 import confusion_metrics
-from tutorial_support import data, distributed, images
+from tutorial_support import data, distributed, explain, images
 from tutorial_support.augmentation import RandomShearZoomFlip
 from tutorial_support.figures import training_curves
 from tutorial_support.outputs import StagedOutputs
@@ -41,10 +42,19 @@ def parse_args():
                         help="side in pixels the images are resized to (default: 64 tutorial, 128 improved)")
     parser.add_argument("--model", choices=("tutorial", "improved"), default="tutorial",
                         help="the course's network, or a stronger one (step 7)")
+    parser.add_argument("--no-flip", action="store_true",
+                        help="do not mirror training images left to right (for digits or text, where a "
+                        "mirrored image is another thing)")
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help="where decoded images are cached (default: the Keras cache, ~/.keras/cnn_cache)")
     parser.add_argument("--predict", type=Path, nargs="+", metavar="IMAGE",
                         help="classify these images with the model saved in --output-dir (no training)")
+    parser.add_argument("--explain", action="store_true",
+                        help="with --predict: also draw where the network looked (Grad-CAM), as gradcam_<name>.png "
+                        "in --output-dir")
+    parser.add_argument("--tensorboard", type=Path, default=None, metavar="DIR",
+                        help="log the training and test loss and accuracy of every epoch for TensorBoard "
+                        "(tensorboard --logdir DIR)")
     parser.add_argument("--mixed-precision", choices=("auto", "on", "off"), default="auto",
                         help="compute in float16 on a GPU or bfloat16 on a CPU, weights kept in float32; "
                         "auto: on where the hardware computes it natively (NVIDIA GPUs from Volta on, "
@@ -55,6 +65,10 @@ def parse_args():
     parser.add_argument("--worker-timeout", type=positive_int, default=120, metavar="SECONDS",
                         help="--strategy multiworker: how long to wait for the other workers")
     args = parser.parse_args(command_line(SETTINGS))
+    if args.explain and not args.predict:
+        parser.error("--explain explains the images of --predict: give --predict IMAGE [IMAGE ...] too")
+    if args.tensorboard is not None:
+        check_writable_folder(args.tensorboard, "--tensorboard")
     if args.image_size is None:
         args.image_size = 64 if args.model == "tutorial" else 128
     if args.epochs is None:
@@ -67,11 +81,11 @@ def parse_args():
 
 
 # The network of step 2: two convolution + max-pooling blocks, then a dense classifier
-def build_tutorial_cnn(image_size: int) -> keras.Sequential:
+def build_tutorial_cnn(image_size: int, n_classes: int = 2, flip: bool = True) -> keras.Sequential:
     return keras.Sequential(
         [
             keras.Input(shape=(image_size, image_size, 3)),
-            augmentation(),  # step 3; active only while training
+            augmentation(flip=flip),  # step 3; active only while training
             keras.layers.Rescaling(1 / 255),  # pixels 0..255 -> 0..1
             keras.layers.Conv2D(32, 3, activation="relu"),  # step 2a: convolution, 32 filters of 3 x 3
             keras.layers.MaxPooling2D(2),  # step 2b: max pooling, 2 x 2
@@ -79,14 +93,28 @@ def build_tutorial_cnn(image_size: int) -> keras.Sequential:
             keras.layers.MaxPooling2D(2),
             keras.layers.Flatten(),  # step 2d: flattening
             keras.layers.Dense(128, activation="relu"),  # step 2e: full connection
-            keras.layers.Dense(1, activation="sigmoid", dtype="float32"),  # P(dog), kept in float32
+            output_layer(n_classes),  # P(dog), kept in float32
         ],
         name="tutorial_cnn",
     )
 
 
+def output_layer(n_classes: int) -> keras.layers.Dense:
+    """Two classes: one sigmoid unit, the probability of the second class (the course's).
+    Three or more: one softmax unit per class, their probabilities summing to 1."""
+    if n_classes == 2:
+        return keras.layers.Dense(1, activation="sigmoid", dtype="float32")
+    return keras.layers.Dense(n_classes, activation="softmax", dtype="float32")
+
+
+def class_probabilities(outputs: np.ndarray) -> np.ndarray:
+    """One column per class: a sigmoid's P(second class) p becomes the two columns 1 - p, p."""
+    outputs = np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1)
+    return np.column_stack([1 - outputs[:, 0], outputs[:, 0]]) if outputs.shape[1] == 1 else outputs
+
+
 # The augmentation of step 3: shear, zoom and horizontal flip
-def augmentation(strong: bool = False) -> RandomShearZoomFlip:
+def augmentation(strong: bool = False, flip: bool = True) -> RandomShearZoomFlip:
     """The original's ImageDataGenerator(shear_range=0.2, zoom_range=0.2, horizontal_flip=True).
 
     One random affine transform per image, as ImageDataGenerator applied it; see
@@ -94,11 +122,11 @@ def augmentation(strong: bool = False) -> RandomShearZoomFlip:
     degrees: 0.2 degrees is almost nothing). The improved network shears by up to
     10 degrees instead.
     """
-    return RandomShearZoomFlip(shear_degrees=10.0 if strong else 0.2, zoom=0.2, horizontal_flip=True)
+    return RandomShearZoomFlip(shear_degrees=10.0 if strong else 0.2, zoom=0.2, horizontal_flip=flip)
 
 
 # The network of step 7 (--model improved): deeper, with batch normalisation and dropout
-def build_improved_cnn(image_size: int) -> keras.Sequential:
+def build_improved_cnn(image_size: int, n_classes: int = 2, flip: bool = True) -> keras.Sequential:
     """Four convolution blocks (32 to 256 filters), each normalised, on 128 x 128 images.
 
     The first convolution has stride 2, so the larger images cost little more than
@@ -117,12 +145,12 @@ def build_improved_cnn(image_size: int) -> keras.Sequential:
     return keras.Sequential(
         [
             keras.Input(shape=(image_size, image_size, 3)),
-            augmentation(strong=True),
+            augmentation(strong=True, flip=flip),
             keras.layers.Rescaling(1 / 255),
             *conv_block(32, strides=2), *conv_block(64), *conv_block(128), *conv_block(256),
             keras.layers.GlobalAveragePooling2D(),  # one number per filter
             keras.layers.Dropout(0.3),
-            keras.layers.Dense(1, activation="sigmoid", dtype="float32"),
+            output_layer(n_classes),
         ],
         name="improved_cnn",
     )  # fmt: skip
@@ -130,7 +158,9 @@ def build_improved_cnn(image_size: int) -> keras.Sequential:
 
 def as_dataset(image_set, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
     """Decoded uint8 images in memory -> shuffled (each epoch) float batches, prefetched."""
-    dataset = tf.data.Dataset.from_tensor_slices((image_set.images, image_set.labels.astype("float32")))
+    # labels: 0.0/1.0 for a sigmoid output, class numbers for a softmax one
+    labels = image_set.labels.astype("float32" if len(image_set.class_names) == 2 else "int32")
+    dataset = tf.data.Dataset.from_tensor_slices((image_set.images, labels))
     if shuffle:
         dataset = dataset.shuffle(len(image_set.labels), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y)).prefetch(2)
@@ -141,9 +171,29 @@ def as_dataset(image_set, batch_size: int, shuffle: bool, seed: int) -> tf.data.
     return dataset.with_options(options)
 
 
+def check_writable_folder(folder: Path, flag: str) -> None:
+    """Make sure ``folder`` is (or can become) a folder we may write in, before any training."""
+    if folder.exists() and not folder.is_dir():
+        raise TutorialError(f"{flag} {folder} is a file, not a folder: give a folder for the logs")
+    parent = next(p for p in (folder, *folder.parents) if p.exists())  # the part that exists already
+    if not parent.is_dir():
+        raise TutorialError(f"{flag} {folder}: {parent} is a file, so no folder can be made there")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise TutorialError(f"{flag} {folder}: cannot write in {parent}; choose a folder you can write in")
+
+
 def singular(class_name: str) -> str:
     """Folder names are plural (cats, dogs); a single image is a cat or a dog."""
     return class_name[:-1] if class_name.endswith("s") else class_name
+
+
+def verdict(probabilities: np.ndarray, class_names: list[str]) -> str:
+    """ "dog (p = 0.93)"; with three or more classes also the runner-up when it is close."""
+    first, second = np.argsort(probabilities)[::-1][:2]
+    text = f"{singular(class_names[first])} (p = {probabilities[first]:.2f}"
+    if len(class_names) > 2 and probabilities[second] >= probabilities[first] / 2:
+        text += f"; runner-up {singular(class_names[second])}, p = {probabilities[second]:.2f}"
+    return text + ")"
 
 
 def predict_files(args) -> None:
@@ -162,11 +212,18 @@ def predict_files(args) -> None:
         except ValueError as error:
             raise TutorialError(f"--predict: {path} is not a readable image ({error})") from None
     model = keras.models.load_model(model_path, compile=False)  # predicting needs no optimizer
-    probabilities = model.predict(np.stack(batch).astype("float32"), verbose=0).ravel()
-    for path, p_second in zip(args.predict, probabilities):
-        index = int(p_second > 0.5)
-        p = p_second if index else 1 - p_second
-        print(f"{path}: {singular(class_names[index])} (p = {p:.2f})")
+    pixels = np.stack(batch)
+    probabilities = class_probabilities(model.predict(pixels.astype("float32"), verbose=0))
+    for path, row in zip(args.predict, probabilities):
+        print(f"{path}: {verdict(row, class_names)}")
+    if args.explain:  # Grad-CAM: where the network looked for the class it chose
+        heatmaps = explain.gradcam(model, pixels)
+        with StagedOutputs(args.output_dir) as outputs:
+            for path, image, heat, row in zip(args.predict, pixels, heatmaps, probabilities):
+                figure = explain.heatmap_figure([image], [heat], [verdict(row, class_names)], path.name, columns=1)
+                outputs.save_figure(f"gradcam_{path.stem}.png", figure)
+        for path in args.predict:
+            print(f"wrote {args.output_dir / f'gradcam_{path.stem}.png'}")
 
 
 class EpochTimes(keras.callbacks.Callback):
@@ -220,11 +277,17 @@ with timer.measure("data"):
         print(f"{split}: {len(image_set.labels):,} images ({counts}){' from the cache' if cached else ''}")
         splits[split] = image_set
 train, test = splits["training_set"], splits["test_set"]
-if train.class_names != test.class_names:
-    raise TutorialError(f"the training classes {train.class_names} and test classes {test.class_names} differ")
-if len(train.class_names) != 2:
-    raise TutorialError(f"this network tells two classes apart; found {len(train.class_names)}: {train.class_names}")
+only = {split: sorted(set(mine) - set(theirs)) for split, mine, theirs in (
+    ("training_set", train.class_names, test.class_names), ("test_set", test.class_names, train.class_names))}  # fmt: skip
+if any(only.values()):  # a class to learn but not to test, or to test but never learnt
+    raise TutorialError(
+        "training_set and test_set need the same class folders: "
+        + "; ".join(f"only {split} has {', '.join(names)}" for split, names in only.items() if names)
+    )
 class_names = train.class_names
+n_classes = len(class_names)  # the folders decide: 2 -> one sigmoid output, more -> softmax
+if args.strategy == "multiworker" and n_classes > 2:
+    raise TutorialError(f"--strategy multiworker trains two classes; found {n_classes}: train on one machine")
 print("classes: " + ", ".join(f"{name} = {i}" for i, name in enumerate(class_names)))
 train_data = as_dataset(train, args.batch_size, shuffle=True, seed=args.seed)
 test_data = as_dataset(test, args.batch_size, shuffle=False, seed=args.seed)
@@ -233,7 +296,7 @@ test_data = as_dataset(test, args.batch_size, shuffle=False, seed=args.seed)
 section(f"Step 2: build the {args.model} CNN")
 with strategy.scope():
     build = build_tutorial_cnn if args.model == "tutorial" else build_improved_cnn
-    cnn = build(args.image_size)
+    cnn = build(args.image_size, n_classes, flip=not args.no_flip)
     if args.model == "tutorial":
         optimizer = "adam"
     else:  # the improved network: Adam with a learning rate that decays to 0 along a cosine
@@ -247,8 +310,8 @@ with strategy.scope():
     # fails with a "must feed a value for placeholder" error when it does this under
     # MirroredStrategy, so a mirrored run goes one step at a time.)
     steps_per_call = 25 if args.strategy == "default" else 1
-    cnn.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"],
-                steps_per_execution=steps_per_call)  # fmt: skip
+    loss = "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
+    cnn.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"], steps_per_execution=steps_per_call)
 cnn.summary()
 
 # %% Step 4: fit - one epoch is one pass over the training images, then one over the test images
@@ -261,35 +324,60 @@ with timer.measure("epochs"):
             verbose=args.verbose,
         )  # fmt: skip
     else:
+        callbacks = [epoch_times]
+        if args.tensorboard is not None:  # the Keras convention: training and validation scalars per epoch
+            callbacks.append(keras.callbacks.TensorBoard(log_dir=args.tensorboard))
         history = cnn.fit(train_data, validation_data=test_data, epochs=args.epochs, shuffle=False,
-                          verbose=args.verbose, callbacks=[epoch_times]).history  # fmt: skip
+                          verbose=args.verbose, callbacks=callbacks).history  # fmt: skip
 print(f"{np.mean(epoch_times.seconds):.1f} s per epoch")
 
 # %% Step 5: evaluate with the confusion matrix and its metrics
 section("Step 5: evaluate on the test images")
 if args.strategy == "multiworker":  # each worker on its own: every one holds the same weights
-    p_second = distributed.predict(cnn, test.images, batch_size=args.batch_size)
+    outputs = distributed.predict(cnn, test.images, batch_size=args.batch_size)
 else:
-    p_second = cnn.predict(test_data, verbose=0).ravel()
-predicted = (p_second > 0.5).astype(np.int64)
-labels = list(range(len(class_names)))
+    outputs = cnn.predict(test_data, verbose=0)
+probabilities = class_probabilities(outputs)  # one column per class
+predicted = probabilities.argmax(axis=1)  # the most probable class (two classes: P(second) > 0.5)
+labels = list(range(n_classes))
 cm = confusion_metrics.confusion_matrix(test.labels, predicted, labels=labels)
-print(confusion_metrics.format_report(cm, labels=class_names, positive=class_names[1]))
-positive = confusion_metrics.binary(cm, positive=1, labels=labels)
+# with two classes the second (dogs) is the positive class; with more, every class in turn
+print(confusion_metrics.format_report(cm, labels=class_names, positive=class_names[1] if n_classes == 2 else None))
 per_class = confusion_metrics.per_class(cm, labels=class_names)
+overall = confusion_metrics.summary(cm, labels=class_names)
+
+# %% Step 5b: see what the network looked at, and what it got wrong
+section("Step 5b: what the network looks at, and its most confident mistakes")
+
+
+def caption(index: int) -> str:
+    truth, said = class_names[test.labels[index]], class_names[predicted[index]]
+    return f"actual {singular(truth)}, said {singular(said)}, p = {probabilities[index, predicted[index]]:.2f}"
+
+
+confidence = probabilities[np.arange(len(predicted)), predicted]
+shown = []  # per class (the first four), its most confident right and wrong answers
+for c in range(min(n_classes, 4)):
+    for right in (True, False):
+        rows = np.flatnonzero((test.labels == c) & ((predicted == c) == right))
+        shown += rows[np.argsort(-confidence[rows], kind="stable")][: 2 if n_classes == 2 else 1].tolist()
+heatmaps = explain.gradcam(cnn, test.images[shown].astype("float32"))
+mistakes = explain.most_confident_mistakes(probabilities, test.labels, count=16)
+print(f"Grad-CAM of {len(shown)} test images (gradcam.png); the {len(mistakes)} most confident mistakes (mistakes.png):")
+for index in mistakes[:5]:
+    print(f"  {test.files[index].name}: {caption(index)}")
 
 # %% Step 6: predict single images (any file: cnn.py --predict photo.jpg)
 section("Step 6: predict single images")
-for index in (0, len(test.files) - 1):  # the first cat and the last dog of the test set
-    p = p_second[index] if predicted[index] else 1 - p_second[index]
-    print(f"{test.files[index].name}: {singular(class_names[predicted[index]])} (p = {p:.2f})")
+for index in (0, len(test.files) - 1):  # the first and the last test image (a cat and a dog)
+    print(f"{test.files[index].name}: {verdict(probabilities[index], class_names)}")
 
 results = {
     "test": {
-        "confusion_matrix": cm.tolist(), "labels": labels, "class_names": class_names, "positive": 1,
-        "accuracy": positive.accuracy, "precision": positive.precision, "recall": positive.recall,
-        "f1": positive.f1, "per_class": {c.label: {"precision": c.precision, "recall": c.recall, "f1": c.f1}
-                                         for c in per_class},
+        "confusion_matrix": cm.tolist(), "labels": labels, "class_names": class_names, "accuracy": overall.accuracy,
+        "per_class": {c.label: {"precision": c.precision, "recall": c.recall, "f1": c.f1, "support": c.support}
+                      for c in per_class},
+        "averages": {name: vars(getattr(overall, name)) for name in ("macro", "micro", "weighted")},
     },
     "history": {key: [float(v) for v in values] for key, values in history.items()},
     "distribution": {"strategy": args.strategy, "workers": workers, "replicas": strategy.num_replicas_in_sync},
@@ -297,6 +385,9 @@ results = {
     "timings_s": {**timer.seconds, "per_epoch": epoch_times.seconds, "total": timer.total()},
     "config": flags_as_json(args),
 }  # fmt: skip
+if n_classes == 2:  # the positive class, dogs, as the course reports it
+    positive = confusion_metrics.binary(cm, positive=1, labels=labels)
+    results["test"].update(positive=1, precision=positive.precision, recall=positive.recall, f1=positive.f1)
 
 # %% Outputs: model, figures and metrics.json, published together (by the chief alone)
 if chief:
@@ -305,6 +396,12 @@ if chief:
         outputs.save_figure("confusion_matrix.png", confusion_metrics.plot_confusion_matrix(
             cm, labels=class_names, normalize="true", title=f"{args.model} CNN, test set"))  # fmt: skip
         outputs.save_figure("training_curves.png", training_curves(history))
+        outputs.save_figure("gradcam.png", explain.heatmap_figure(
+            test.images[shown], heatmaps, [caption(i) for i in shown],
+            f"Where the {args.model} CNN looked (Grad-CAM, red: what argued for its answer)"))  # fmt: skip
+        outputs.save_figure("mistakes.png", explain.mistakes_figure(
+            test.images[mistakes], [caption(i) for i in mistakes],
+            f"The {args.model} CNN's {len(mistakes)} most confident mistakes"))  # fmt: skip
         outputs.write_json("metrics.json", results)
     print(f"\nSaved the model, the figures and metrics.json in {args.output_dir}")
 else:

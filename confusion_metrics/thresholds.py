@@ -164,14 +164,19 @@ def choose_threshold(y_true, y_score, rule: str = "f1", min_recall: float | None
     """A decision threshold chosen on the scores of held-out samples.
 
     ``rule="f1"``: the threshold of the best F1 (the highest such threshold on ties).
+    ``rule="youden"``: the best recall minus false positive rate (Youden's J), the point of
+    the ROC curve furthest above the diagonal.
     ``rule="min-recall"``: the highest threshold whose recall is at least
     ``min_recall``, so the one with the fewest false alarms among those that find
     enough positives.
 
     Call a sample positive when its score is above the returned value. The value lies
     strictly between the chosen score and the next lower one, and is never a float32
-    number, so a float32 probability (what Keras predicts) can never equal it:
-    ``score > t`` and ``score >= t`` then call the same samples positive.
+    number, so a float32 probability (what Keras predicts) can never equal it: compared in
+    float64, ``score > t`` and ``score >= t`` call the same samples positive. (Compared in
+    float32, as NumPy compares a float32 array with a float, ``t`` rounds to a float32
+    number that still lies strictly between the two scores, unless they are neighbouring
+    float32 numbers.)
     """
     counts = confusion_matrices_at_thresholds(y_true, y_score, positive)
     if counts.positives == 0:
@@ -179,18 +184,25 @@ def choose_threshold(y_true, y_score, rule: str = "f1", min_recall: float | None
     if rule == "f1":
         f1 = 2 * counts.tp / (2 * counts.tp + counts.fp + counts.fn)
         best = int(np.argmax(f1))
+    elif rule == "youden":  # Youden's J: the ROC point furthest above the diagonal
+        if counts.negatives == 0:
+            raise ValueError("the youden rule needs negative samples among the held-out ones")
+        best = int(np.argmax(counts.tp / counts.positives - counts.fp / counts.negatives))
     elif rule == "min-recall":
         if min_recall is None or not 0 < min_recall <= 1:
             raise ValueError(f"min_recall must be in (0, 1], got {min_recall!r}")
         best = int(np.argmax(counts.tp / counts.positives >= min_recall - 1e-12))
     else:
-        raise ValueError(f"unknown rule {rule!r}: use 'f1' or 'min-recall'")
+        raise ValueError(f"unknown rule {rule!r}: use 'f1', 'youden' or 'min-recall'")
     score = counts.thresholds[best]
     if best + 1 < counts.thresholds.size:
         lower = counts.thresholds[best + 1]
     else:  # every sample positive: go below the lowest score (halfway to 0 for probabilities)
         lower = 0.0 if score > 0 else score - 1.0
-    threshold = (score + lower) / 2
-    if float(np.float32(threshold)) == threshold:  # a float32 number: step just off it, towards `score`
-        threshold = float(np.nextafter(threshold, score))
-    return float(threshold)
+    # A float32 number strictly between the two scores where there is one, so that NumPy,
+    # which compares a float32 array with a float in float32, finds it there too; then a
+    # nudge off it in float64, so that no float32 probability can equal the threshold.
+    middle = float(np.float32((score + lower) / 2))
+    if not lower < middle < score:  # the two scores are neighbouring float32 numbers
+        middle = (score + lower) / 2
+    return float(np.nextafter(middle, score))

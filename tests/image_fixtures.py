@@ -6,8 +6,9 @@ import numpy as np
 from PIL import Image
 
 
-def make_image(path: Path, dog: bool, rng, mode="RGB", size=40):
-    base = np.array([200, 190, 230]) if dog else np.array([90, 40, 30])
+def make_image(path: Path, dog: bool, rng, mode="RGB", size=40, base=None):
+    if base is None:
+        base = np.array([200, 190, 230]) if dog else np.array([90, 40, 30])
     pixels = np.clip(base + rng.normal(0, 20, (size, size + 8, 3)), 0, 255).astype(np.uint8)
     image = Image.fromarray(pixels, "RGB")
     if mode != "RGB":
@@ -36,4 +37,15 @@ def make_image_folder(root: Path, per_class=(16, 6), seed=0, oddities=True) -> P
         (cats / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
         (cats / "empty.jpg").write_bytes(b"")
         (cats / "notes.txt").write_text("not an image")
+    return root
+
+
+def make_three_class_folder(root: Path, per_class=(12, 5), seed=0) -> Path:
+    """root/training_set/{birds,cats,dogs} and root/test_set/{...}: birds are green."""
+    rng = np.random.default_rng(seed)
+    colours = {"birds": np.array([60, 170, 60]), "cats": np.array([90, 40, 30]), "dogs": np.array([200, 190, 230])}
+    for split, count in zip(("training_set", "test_set"), per_class):
+        for label, colour in colours.items():
+            for i in range(count):
+                make_image(root / split / label / f"{label}{i}.jpg", False, rng, base=colour)
     return root

@@ -127,14 +127,26 @@ def test_chosen_threshold_reproduces_the_chosen_matrix(case, min_recall):
     counts = cmx.confusion_matrices_at_thresholds(y, scores32, positive=positive)
     f1 = 2 * counts.tp / (2 * counts.tp + counts.fp + counts.fn)
     t = cmx.choose_threshold(y, scores32, rule="f1", positive=positive)
-    flagged = scores32 > t
-    assert np.array_equal(flagged, scores32 >= t)  # no score sits on the threshold
+    assert float(np.float32(t)) != t  # not a float32 number
+    wide = scores32.astype(np.float64)
+    flagged = wide > t
+    assert np.array_equal(flagged, wide >= t)  # no score sits on the threshold
+    below, above = np.max(wide[~flagged], initial=-np.inf), np.min(wide[flagged], initial=np.inf)
+    if np.nextafter(np.float32(below), np.float32(np.inf)) < above:  # not neighbouring float32 scores
+        assert np.array_equal(scores32 > t, flagged) and np.array_equal(scores32 >= t, flagged)  # float32 too
     tp = int(np.sum(flagged & (y == positive)))
     fp = int(np.sum(flagged & (y != positive)))
     assert 2 * tp / (2 * tp + fp + counts.positives - tp) == pytest.approx(f1.max())  # the best F1
 
+    t = cmx.choose_threshold(y, scores32, rule="youden", positive=positive)
+    flagged = scores32.astype(np.float64) > t
+    is_positive = y == positive
+    j = np.mean(flagged[is_positive]) - np.mean(flagged[~is_positive])
+    fpr, tpr, _ = skm.roc_curve(is_positive, scores32, drop_intermediate=False)
+    assert j == pytest.approx(np.max(tpr - fpr))  # the ROC point furthest above the diagonal
+
     t = cmx.choose_threshold(y, scores32, rule="min-recall", min_recall=min_recall, positive=positive)
-    flagged = scores32 > t
+    flagged = scores32.astype(np.float64) > t
     recall = np.sum(flagged & (y == positive)) / counts.positives
     assert recall >= min_recall - 1e-12
     chosen = counts.thresholds[counts.thresholds > t].min()

@@ -125,7 +125,7 @@ class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows each flag's default once: not where there is none, nor where the help says it."""
 
     def _get_help_string(self, action):
-        if action.default is None or "default" in (action.help or ""):
+        if action.default in (None, False) or "default" in (action.help or ""):  # False: an on/off flag
             return action.help
         return super()._get_help_string(action)
 
@@ -148,7 +148,8 @@ def base_parser(description: str, default_output_dir: Path) -> argparse.Argument
         "--output-dir",
         type=Path,
         default=default_output_dir,
-        help="where the model, figures and metrics.json are written",
+        help="where the model, figures and metrics.json are written "
+        f"(default: {default_output_dir.parent.name}/{default_output_dir.name} in the project)",
     )
     parser.add_argument(
         "--verbose",

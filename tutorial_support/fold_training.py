@@ -372,12 +372,13 @@ def _validation_split(rows: np.ndarray, y: np.ndarray, fraction: float, seed: in
 def predict_probabilities(model: keras.Model, X: np.ndarray) -> np.ndarray:
     """P(class 1) for each row, as a 1-D array.
 
-    Calls the network directly, 4,096 rows at a time: for a network this small,
-    ``model.predict`` spends far longer setting up than computing (Keras' own advice for
-    inputs that fit in a batch), and permutation importance predicts a hundred times.
+    ``predict_on_batch``, 4,096 rows at a time: the same compiled computation as
+    ``model.predict`` (so a row's answer does not depend on which rows come with it) without
+    its per-call set-up, which for a network this small costs far more than the arithmetic
+    (0.5 ms against 43 ms for 2,000 rows here; permutation importance predicts 100 times).
     """
     X = np.asarray(X, dtype=np.float32)
-    chunks = [model(X[start : start + 4096], training=False) for start in range(0, len(X), 4096)]
+    chunks = [model.predict_on_batch(X[start : start + 4096]) for start in range(0, len(X), 4096)]
     return np.concatenate([np.asarray(chunk).reshape(-1) for chunk in chunks]) if chunks else np.zeros(0, np.float32)
 
 
@@ -470,10 +471,10 @@ class KerasBinaryClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X):
-        """Two columns: P(classes_[0]) and P(classes_[1])."""
+        """Two columns: P(classes_[0]) and P(classes_[1]), in float32, the network's precision."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
-        p = predict_probabilities(self.model_, X).astype(np.float64)
+        p = predict_probabilities(self.model_, X)
         return np.column_stack([1 - p, p])
 
     def predict(self, X):

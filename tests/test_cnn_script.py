@@ -349,7 +349,7 @@ def test_help_says_each_default_once_and_no_machine_path():
         result = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True)
         assert result.returncode == 0
         text = " ".join(result.stdout.split())
-        assert "(default: None)" not in text and "(default: False)" not in text
+        assert "(default: None)" not in text and "(default: False)" not in text and "(default: )" not in text
         for option in re.split(r" (?=--[a-z])", text):  # each flag's own help says its default once at most
             assert option.count("(default:") <= 1, option
         assert str(ROOT) not in text

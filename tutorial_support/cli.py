@@ -125,7 +125,7 @@ class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows each flag's default once: not where there is none, nor where the help says it."""
 
     def _get_help_string(self, action):
-        if action.default in (None, False) or "default" in (action.help or ""):  # False: an on/off flag
+        if action.default in (None, False, "") or "default" in (action.help or ""):  # False: an on/off flag
             return action.help
         return super()._get_help_string(action)
 

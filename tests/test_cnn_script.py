@@ -198,6 +198,7 @@ def test_bad_tf_config_gives_one_line_and_exit_2(tiny_run, tmp_path, config, mes
         (["--explain"], "--explain explains the images of --predict: give --predict IMAGE"),
         (["--predict", "TEXT", "--explain"], "is not a readable image"),
         (["--tensorboard", "TEXT"], "is a file, not a folder"),
+        (["--tensorboard", "TEXT/logs"], "is a file, so no folder can be made there"),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_2(tiny_run, tmp_path, args, message):
@@ -212,7 +213,8 @@ def test_bad_input_gives_one_line_and_exit_2(tiny_run, tmp_path, args, message):
         (one_class / split / "dogs").rmdir()
     other_classes = make_image_folder(tmp_path / "other", per_class=(3, 2), oddities=False)
     (other_classes / "test_set" / "dogs").rename(other_classes / "test_set" / "birds")
-    args = [{"TEXT": text, "ONE_CLASS": one_class, "OTHER_CLASSES": other_classes}.get(a, a) for a in args]
+    replace = {"TEXT": text, "TEXT/logs": text / "logs", "ONE_CLASS": one_class, "OTHER_CLASSES": other_classes}
+    args = [replace.get(a, a) for a in args]
     out = base / "out" if "--predict" in args else tmp_path / "out"
     result = run_cnn(*QUICK, "--output-dir", out, "--cache-dir", tmp_path / "cache", *args)
     assert result.returncode == 2, result.stdout + result.stderr

@@ -37,7 +37,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="where to write training_set/ and test_set/")
     args = parser.parse_args()
-    if args.folder.exists() and any(args.folder.iterdir()):
-        sys.exit(f"error: {args.folder} is not empty: choose a new folder")
+    if args.folder.exists() and (not args.folder.is_dir() or any(args.folder.iterdir())):
+        print(f"error: {args.folder} exists and is not an empty folder: choose a new folder", file=sys.stderr)
+        sys.exit(2)
     counts = write_digits(args.folder)
     print(f"wrote {counts['training_set']:,} training and {counts['test_set']:,} test images of 10 digits to {args.folder}")

@@ -340,27 +340,14 @@ def cross_validate_details(
     return CrossValidation(scores, probabilities, curves)
 
 
-def cross_validate(
-    build_model: Callable[..., keras.Model],
-    X: np.ndarray,
-    y: np.ndarray,
-    cv,
-    *,
-    epochs: int,
-    batch_size: int,
-    seed: int = 0,
-    build_args: dict | None = None,
-    verbose: int = 0,
-) -> np.ndarray:
+def cross_validate(build_model: Callable[..., keras.Model], X: np.ndarray, y: np.ndarray, cv, **settings) -> np.ndarray:
     """Accuracy on each held-out fold of ``cv`` (a scikit-learn splitter), in fold order.
 
     The same figures as ``cross_val_score(KerasBinaryClassifier(...), X, y, cv=cv)``,
-    with all the folds trained together.
+    with all the folds trained together. ``settings``: as :func:`cross_validate_details`
+    (epochs, batch_size, seed, build_args, verbose).
     """
-    return cross_validate_details(
-        build_model, X, y, cv, epochs=epochs, batch_size=batch_size, seed=seed, build_args=build_args,
-        verbose=verbose,
-    ).scores  # fmt: skip
+    return cross_validate_details(build_model, X, y, cv, **settings).scores
 
 
 def _validation_split(rows: np.ndarray, y: np.ndarray, fraction: float, seed: int):

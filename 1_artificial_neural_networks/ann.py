@@ -408,6 +408,8 @@ with timer.measure("baselines"):
                 cv_scores = cross_val_score(model, X_train, y_train, cv=folds)
                 row.update(cv_mean=float(cv_scores.mean()), cv_std=float(cv_scores.std()))
         results["baselines"][name] = row
+        words = {"test_accuracy": "test accuracy", "test_roc_auc": "test ROC AUC", "cv_mean": "CV mean", "cv_std": "std"}
+        print(f"{name.replace('_', ' '):<20} " + ", ".join(f"{words[key]} {value:.4f}" for key, value in row.items()))
 if not folds:
     print("(--folds 0: the baselines' cross-validation is skipped)")
 

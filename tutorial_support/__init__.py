@@ -9,7 +9,9 @@
   ``KerasBinaryClassifier``, the scikit-learn wrapper (ann.py).
 - ``images``: the cats-and-dogs image pipeline with its decoded-image cache (cnn.py).
 - ``augmentation``: ImageDataGenerator's shear, zoom and flip as one Keras layer (cnn.py).
-- ``figures``: the training-curves figure both scripts save.
+- ``explain``: Grad-CAM and the most confident mistakes, drawn (cnn.py).
+- ``distributed``: training across machines with MultiWorkerMirroredStrategy (cnn.py).
+- ``figures``: the training-curves and importance figures the scripts save.
 """
 
 

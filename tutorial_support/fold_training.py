@@ -369,10 +369,6 @@ def predict_probabilities(model: keras.Model, X: np.ndarray) -> np.ndarray:
     return np.concatenate([np.asarray(chunk).reshape(-1) for chunk in chunks]) if chunks else np.zeros(0, np.float32)
 
 
-def predict_classes(model: keras.Model, X: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-    return (predict_probabilities(model, X) > threshold).astype(np.int64)
-
-
 class KerasBinaryClassifier(ClassifierMixin, BaseEstimator):
     """A scikit-learn classifier around a Keras network with one sigmoid output.
 

@@ -2,12 +2,16 @@
 #   make ann      train and evaluate the churn ANN (1_artificial_neural_networks/ann.py)
 #   make cnn      train and evaluate the cats-vs-dogs CNN (2_convolutional_neural_networks/cnn.py)
 #   make test     run the test suite
-#   make bench    run the benchmarks (they print their figures)
+#   make bench    run the benchmarks: they print their figures and write docs/measurements.md,
+#                 the file the README quotes (about 40 minutes on 2 cores)
 #   make notebooks  write notebooks/ann.ipynb and notebooks/cnn.ipynb from the scripts (jupytext)
 # Options: ARGS="--epochs 10" passes flags to a script; GPU=1 installs TensorFlow's
-# NVIDIA GPU build (Linux); DLP_DATA_DIR=folder uses a local copy of the data.
+# NVIDIA GPU build (Linux); DLP_DATA_DIR=folder uses a local copy of the data;
+# PYTHON=/path/to/python3.13 chooses the Python (otherwise tools/make_venv.sh finds one
+# that TensorFlow 2.21 supports, 3.10 to 3.13, or fetches one with uv).
 
-PYTHON ?= python3
+PYTHON ?=
+export PYTHON GPU
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed$(if $(GPU),-gpu)
@@ -16,13 +20,8 @@ STAMP := $(VENV)/.installed$(if $(GPU),-gpu)
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-ifdef GPU
-	$(PY) -m pip install --quiet --disable-pip-version-check "tensorflow[and-cuda]~=2.21.0"
-endif
-	touch $@
+$(STAMP): requirements.txt pyproject.toml tools/make_venv.sh
+	@sh tools/make_venv.sh $(VENV) $@
 
 ann: $(STAMP)
 	$(PY) 1_artificial_neural_networks/ann.py $(ARGS)
@@ -34,8 +33,8 @@ test: $(STAMP)
 	$(PY) -m pytest $(ARGS)
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_ann.py
-	$(PY) benchmarks/bench_cnn.py $(ARGS)
+	$(PY) benchmarks/bench_ann.py --tune --seeds 5
+	$(PY) benchmarks/bench_cnn.py --seeds 5 --improved
 
 # The .py scripts stay the source: these notebooks are written from them (and ignored by git).
 notebooks: $(STAMP)

@@ -1,17 +1,15 @@
-"""ANN benchmark: the default `python ann.py` run, and the straightforward Keras fit beside it.
+"""ANN benchmark: the default `python ann.py` run, the straightforward Keras fit beside it,
+the grid search of step 12, and the spread over seeds. Writes docs/measurements.md.
 
-Prints wall time, peak memory, the time of each step and the figures of the default
-run (steps 1-16), then times one straightforward `model.fit` (no steps_per_execution,
-no XLA) at the tutorial's settings, so the two can be compared on the same machine in
-the same session. `--seeds N` also runs seeds 1 to N-1 (without cross-validation, which
-the test figures do not depend on) and prints the spread of both networks' test figures.
+    python benchmarks/bench_ann.py                 # default run and straightforward fit (about 3 minutes)
+    python benchmarks/bench_ann.py --tune          # also step 12's grid search at its defaults
+    python benchmarks/bench_ann.py --seeds 5       # also seeds 1-4 (without cross-validation)
 
-    python benchmarks/bench_ann.py [--skip-baseline] [--seeds N]
+Prints every figure and writes it to docs/measurements.md, the file the README quotes.
 """
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -19,14 +17,22 @@ import tempfile
 import time
 from pathlib import Path
 
-from tutorial_support.cli import TutorialError, positive_int
+from measurements import percent, write_section
+
+from tutorial_support.cli import positive_int
+from tutorial_support.errors import TutorialError
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+KEEP: Path | None = None  # --outputs: keep each run's outputs here (the README's figures come from them)
 
 
 def run_ann(*flags: str) -> tuple[float, float, dict]:
     """Wall seconds, peak memory (MB) and metrics.json of one ann.py run."""
     with tempfile.TemporaryDirectory() as out:
+        if KEEP is not None:
+            out = str(KEEP / ("default" + "".join(flags).replace("--", "-")))
         began = time.perf_counter()
         failed = subprocess.run(
             [sys.executable, str(ROOT / "1_artificial_neural_networks" / "ann.py"), "--verbose", "0", "--output-dir", out, *flags],
@@ -39,53 +45,125 @@ def run_ann(*flags: str) -> tuple[float, float, dict]:
         return wall, peak_mb, json.loads((Path(out) / "metrics.json").read_text())
 
 
-def default_run() -> dict:
-    wall, peak_mb, metrics = run_ann()
-    t = metrics["timings_s"]
-    print(f"ann.py default run: {wall:.1f} s wall, peak memory {peak_mb:.0f} MB")
-    print("  " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in t.items() if step != "total"))
-    print(
-        f"  test accuracy {metrics['test']['accuracy']:.4f}, CV mean {metrics['cv']['mean']:.4f} "
-        f"(std {metrics['cv']['std']:.4f}), with dropout {metrics['cv_dropout']['mean']:.4f} "
-        f"(std {metrics['cv_dropout']['std']:.4f})"
-    )
-    threshold = metrics["threshold"]
-    (_, fp), (fn, tp) = threshold["test"]["confusion_matrix"]
-    print(
-        f"  threshold {threshold['value']:.4f} ({threshold['rule']}, {threshold['chosen_on']}): test recall "
-        f"{threshold['test']['recall']:.4f}, precision {threshold['test']['precision']:.4f}; flags {tp + fp}, finds {tp} of {tp + fn}"
-    )
-    for name, row in metrics["baselines"].items():
-        print(f"  baseline {name}: " + ", ".join(f"{key} {value:.4f}" for key, value in row.items()))
-    improved = metrics["improved"]
-    print(
-        f"  improved network: test accuracy {improved['test']['accuracy']:.4f}, ROC AUC {improved['test']['roc_auc']:.4f}, "
-        f"average precision {improved['test']['average_precision']:.4f}, recall {improved['test']['recall']:.4f}, "
-        f"precision {improved['test']['precision']:.4f}; CV mean {improved['cv']['mean']:.4f} (std {improved['cv']['std']:.4f})"
-    )
-    print("  feature importance: " + ", ".join(f"{name} {drop:.3f}" for name, drop in metrics["feature_importance"].items()))
-    return metrics
+def cv_row(name: str, cv: dict) -> str:
+    return (f"| {name} | {cv['mean']:.4f} | {cv['variance']:.6f} | {cv['std']:.4f} | "
+            f"{min(cv['scores']):.4f} | {max(cv['scores']):.4f} |")  # fmt: skip
+
+
+def decision_column(test: dict) -> list[str]:
+    (tn, fp), (fn, tp) = test["confusion_matrix"]
+    return [f"{tp + fp:,}", str(tp), str(fp), str(fn), *(percent(test[k]) for k in ("accuracy", "precision", "recall", "f1"))]
+
+
+def default_run(straightforward_seconds: float | None) -> dict:
+    from tutorial_support import churn, data
+
+    wall, peak_mb, m = run_ann()
+    _, exited = churn.load_churn(data.churn_csv())
+    t, test = m["timings_s"], m["test"]
+    (tn, fp), (fn, tp) = test["confusion_matrix"]
+    threshold, improved, calibration = m["threshold"], m["improved"], m["calibration"]
+    lines = [
+        f"The data: {len(exited):,} customers, {exited.sum():,} of whom left ({percent(exited.mean())}).",
+        "",
+        f"- wall time {wall:.1f} s, peak memory {peak_mb:.0f} MB; steps: "
+        + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in t.items() if step != "total"),
+    ]
+    if straightforward_seconds:
+        lines.append(f"- one straightforward `model.fit` of the tutorial network, 100 epochs at batch size 10: "
+                     f"{straightforward_seconds:.1f} s, {straightforward_seconds / t['fit']:.0f}x the {t['fit']:.1f} s of "
+                     f"step 6's `fit`")  # fmt: skip
+    lines += [
+        "",
+        "Tutorial network, test set (2,000 customers), threshold 0.5:",
+        "",
+        "| accuracy | precision | recall | F1 | ROC AUC | average precision | TN | FP | FN | TP |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| {percent(test['accuracy'])} | {percent(test['precision'])} | {percent(test['recall'])} | {percent(test['f1'])} | "
+        f"{test['roc_auc']:.3f} | {test['average_precision']:.3f} | {tn:,} | {fp} | {fn} | {tp} |",
+        "",
+        f"Step 6: units that bend per hidden layer {m['fit']['bending_units']}; layer 2 fires for "
+        + ", ".join(f"{v:.0%}" for v in m["fit"]["firing_shares"][1]) + " of the training customers.",
+        f"Step 8: the new customer's P(leaves) = {m['new_customer']['probability']:.3f}.",
+        "",
+        "Cross-validation (10 folds, 100 epochs, batch size 10):",
+        "",
+        "| network | mean | variance | std | lowest fold | highest fold |",
+        "|---|---|---|---|---|---|",
+        cv_row("tutorial", m["cv"]), cv_row("with dropout 0.1", m["cv_dropout"]), cv_row("improved", improved["cv"]),
+        "",
+        f"Step 13: threshold {threshold['value']:.3f} ({threshold['rule']}, on the {threshold['chosen_on']} predictions); "
+        "test set at 0.5 and at it:",
+        "",
+        f"| | at 0.5 | at {threshold['value']:.3f} |",
+        "|---|---|---|",
+    ]
+    at_half = {k: test[k] for k in ("confusion_matrix", "accuracy", "precision", "recall", "f1")}
+    for label, a, b in zip(("customers flagged", "of whom leave (TP)", "of whom stay (FP)", "leavers missed (FN)", "accuracy",
+                            "precision", "recall", "F1"), decision_column(at_half), decision_column(threshold["test"])):  # fmt: skip
+        lines.append(f"| {label} | {a} | {b} |")
+    lines += ["", "Steps 14 and 15, test set and 10-fold CV:", "",
+              "| model | test accuracy | test ROC AUC | CV mean | CV std |", "|---|---|---|---|---|"]
+    names = {"majority": "always \"stays\"", "logistic_regression": "logistic regression", "gradient_boosting": "gradient boosting"}
+    for key, row in m["baselines"].items():
+        auc = f"{row['test_roc_auc']:.3f}" if "test_roc_auc" in row else "0.500"
+        cv = f"{row['cv_mean']:.4f} | {row['cv_std']:.4f}" if "cv_mean" in row else " | "
+        lines.append(f"| {names[key]} | {percent(row['test_accuracy'])} | {auc} | {cv} |")
+    lines.append(f"| tutorial network | {percent(test['accuracy'])} | {test['roc_auc']:.3f} | {m['cv']['mean']:.4f} | {m['cv']['std']:.4f} |")
+    lines.append(f"| improved network | {percent(improved['test']['accuracy'])} | {improved['test']['roc_auc']:.3f} | "
+                 f"{improved['cv']['mean']:.4f} | {improved['cv']['std']:.4f} |")  # fmt: skip
+    lines.append(f"\nImproved network, test set: average precision {improved['test']['average_precision']:.3f}, "
+                 f"recall {percent(improved['test']['recall'])}, precision {percent(improved['test']['precision'])}.")  # fmt: skip
+    by = m["by_products"]
+    lines += ["", "Test customers by number of products (step 15):", "",
+              "| products | customers | leave | tutorial network | improved network |", "|---|---|---|---|---|"]
+    for k in range(len(by["products"])):
+        lines.append(f"| {by['products'][k]} | {by['customers'][k]:,} | {by['leave (actual)'][k]:.0%} | "
+                     f"{by['tutorial network'][k]:.0%} | {by['improved network'][k]:.0%} |")  # fmt: skip
+    lines += ["", "Step 16, drop in test ROC AUC when a column is shuffled: "
+              + ", ".join(f"{name} {drop:.3f}" for name, drop in m["feature_importance"].items()) + "."]
+    temperature = calibration["temperature"]
+    lines += ["", f"Step 17, calibration on the test set (10 bins); temperature T = {temperature['value']:.3f} fitted on the "
+              f"{temperature['chosen_on']} predictions:", "", "| model | ECE | Brier score | log loss |", "|---|---|---|---|"]
+    for name, row in (("tutorial network", calibration["tutorial"]), (f"tutorial network, T = {temperature['value']:.2f}",
+                      temperature["test"]), ("improved network", calibration["improved"]),
+                      ("gradient boosting", calibration["gradient_boosting"])):  # fmt: skip
+        lines.append(f"| {name} | {row['ece']:.4f} | {row['brier']:.4f} | {row['log_loss']:.4f} |")
+    print("\n".join(lines))
+    write_section("ann-default", "Chapter 1: the default run (`ann.py`, seed 0)", lines)
+    return m
 
 
 def seed_spread(seeds: int, first: dict) -> None:
     rows = [(0, first)] + [(seed, run_ann("--seed", str(seed), "--folds", "0")[2]) for seed in range(1, seeds)]
-    print(f"seeds 0-{seeds - 1}, test set:")
-    print("  seed | tutorial: accuracy, ROC AUC, bending units per layer | improved: accuracy, ROC AUC")
+    lines = ["Test set; seeds 1 and up run with `--folds 0` (the test figures do not depend on the folds).", "",
+             "| seed | tutorial: accuracy | ROC AUC | units that bend (layer 1, layer 2) | improved: accuracy | ROC AUC |",
+             "|---|---|---|---|---|---|"]  # fmt: skip
     for seed, m in rows:
-        print(
-            f"  {seed:4d} | {m['test']['accuracy']:.4f}, {m['test']['roc_auc']:.4f}, {m['fit']['bending_units']} | "
-            f"{m['improved']['test']['accuracy']:.4f}, {m['improved']['test']['roc_auc']:.4f}"
-        )
-    for name, get in (("tutorial", lambda m: m["test"]), ("improved", lambda m: m["improved"]["test"])):
-        accuracy = [get(m)["accuracy"] for _, m in rows]
-        auc = [get(m)["roc_auc"] for _, m in rows]
-        print(
-            f"  {name}: accuracy mean {sum(accuracy) / len(rows):.4f} (min {min(accuracy):.4f}, max {max(accuracy):.4f}), "
-            f"ROC AUC mean {sum(auc) / len(rows):.4f} (min {min(auc):.4f}, max {max(auc):.4f})"
-        )
+        lines.append(f"| {seed} | {percent(m['test']['accuracy'])} | {m['test']['roc_auc']:.3f} | "
+                     f"{', '.join(map(str, m['fit']['bending_units']))} | {percent(m['improved']['test']['accuracy'])} | "
+                     f"{m['improved']['test']['roc_auc']:.3f} |")  # fmt: skip
+    mean = {name: {k: sum(get(m)[k] for _, m in rows) / len(rows) for k in ("accuracy", "roc_auc")}
+            for name, get in (("tutorial", lambda m: m["test"]), ("improved", lambda m: m["improved"]["test"]))}  # fmt: skip
+    lines.append(f"| mean | {percent(mean['tutorial']['accuracy'])} | {mean['tutorial']['roc_auc']:.3f} | | "
+                 f"{percent(mean['improved']['accuracy'])} | {mean['improved']['roc_auc']:.3f} |")  # fmt: skip
+    print("\n".join(lines))
+    write_section("ann-seeds", f"Chapter 1: seeds 0 to {seeds - 1}", lines)
 
 
-def straightforward_fit() -> None:
+def grid_search() -> None:
+    wall, peak_mb, m = run_ann("--tune")
+    rows = sorted(m["tune"]["results"], key=lambda row: -row["mean"])
+    lines = [f"`ann.py --tune` (the default grid, 10 folds each): {wall:.1f} s wall, step 12 {m['timings_s']['tune']:.1f} s, "
+             f"peak memory {peak_mb:.0f} MB.", "", "| batch size | epochs | optimizer | mean | std |", "|---|---|---|---|---|"]  # fmt: skip
+    for row in rows:
+        lines.append(f"| {row['batch_size']} | {row['epochs']} | {row['optimizer']} | {row['mean']:.4f} | {row['std']:.4f} |")
+    print("\n".join(lines))
+    write_section("ann-tune", "Chapter 1: the grid search of step 12", lines)
+
+
+def straightforward_fit() -> float:
+    """Seconds of one plain model.fit (no steps_per_execution, no XLA) at the tutorial's settings."""
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
@@ -106,20 +184,23 @@ def straightforward_fit() -> None:
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     began = time.perf_counter()
     model.fit(X_train, y_train, batch_size=10, epochs=100, verbose=0)
-    seconds = time.perf_counter() - began
-    print(f"straightforward model.fit, 100 epochs, batch 10: {seconds:.1f} s ({seconds / 100:.2f} s per epoch)")
-    print(f"  at that speed, fit + 2 x 10 folds (each 90 % of the rows) would take {seconds * 19:.0f} s on one core")
+    return time.perf_counter() - began
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-baseline", action="store_true", help="do not time the straightforward fit")
-    parser.add_argument("--seeds", type=positive_int, default=1, help="also run seeds 1 to N-1 and print the spread")
+    parser.add_argument("--tune", action="store_true", help="also run step 12's grid search")
+    parser.add_argument("--seeds", type=positive_int, default=1, help="also run seeds 1 to N-1 and record the spread")
+    parser.add_argument("--outputs", type=Path, default=None, metavar="DIR",
+                        help="keep each run's outputs (models, figures, metrics.json) in DIR")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} CPU cores, Python {sys.version.split()[0]}")
-    metrics = default_run()
-    if not args.skip_baseline:
-        straightforward_fit()
+    global KEEP
+    KEEP = args.outputs
+    straightforward = None if args.skip_baseline else straightforward_fit()
+    metrics = default_run(straightforward)
+    if args.tune:
+        grid_search()
     if args.seeds > 1:
         seed_spread(args.seeds, metrics)
 

@@ -2,7 +2,9 @@
 
 For a model that outputs scores, ``thresholds`` gives one confusion matrix per decision
 threshold and the curves and areas built from them (ROC, precision-recall, ROC AUC,
-average precision), and a way to choose the threshold on held-out data.
+average precision), and a way to choose the threshold on held-out data. ``calibration``
+asks whether the scores can be taken at their word as probabilities (reliability curve,
+expected calibration error, Brier score, log loss).
 
 Convention (the same as ``sklearn.metrics.confusion_matrix``): rows are the actual
 class, columns the predicted class, and classes are in sorted label order.
@@ -11,6 +13,13 @@ This package needs only NumPy (and matplotlib for :func:`plot_confusion_matrix`)
 it never imports TensorFlow, so it is quick to import and easy to test.
 """
 
+from confusion_metrics.calibration import (
+    brier_score,
+    calibration_curve,
+    calibration_summary,
+    expected_calibration_error,
+    log_loss,
+)
 from confusion_metrics.core import (
     Averages,
     ClassMetrics,
@@ -20,7 +29,12 @@ from confusion_metrics.core import (
     per_class,
     summary,
 )
-from confusion_metrics.report import format_report, plot_confusion_matrix, plot_threshold_curves
+from confusion_metrics.report import (
+    format_report,
+    plot_confusion_matrix,
+    plot_reliability_diagram,
+    plot_threshold_curves,
+)
 from confusion_metrics.thresholds import (
     ThresholdCounts,
     average_precision,
@@ -38,12 +52,18 @@ __all__ = [
     "ThresholdCounts",
     "average_precision",
     "binary",
+    "brier_score",
+    "calibration_curve",
+    "calibration_summary",
     "choose_threshold",
     "confusion_matrices_at_thresholds",
     "confusion_matrix",
+    "expected_calibration_error",
     "format_report",
+    "log_loss",
     "per_class",
     "plot_confusion_matrix",
+    "plot_reliability_diagram",
     "plot_threshold_curves",
     "precision_recall_curve",
     "roc_auc",

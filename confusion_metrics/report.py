@@ -185,3 +185,45 @@ def plot_threshold_curves(
     axes.legend(loc="upper right", fontsize="small")
     axes.grid(alpha=0.3)
     return roc, pr
+
+
+def plot_reliability_diagram(models: dict, n_bins: int = 10, title: str | None = None, positive: Any = None):
+    """A reliability diagram: per bin of predicted probability, the share that came true. A matplotlib Figure.
+
+    ``models`` maps a legend text to ``(y_true, y_prob)``: one probability per sample (of the
+    positive class), or one row of class probabilities per sample with ``y_true`` class
+    numbers, drawn on the top label (confidence against accuracy). A calibrated model lies on
+    the diagonal; below it, the model is more sure of itself than it should be. The lower
+    panel counts the cases in each bin, on a log scale: a bin with few cases says little.
+    """
+    from matplotlib.figure import Figure
+
+    from confusion_metrics.calibration import _probabilities, calibration_curve, expected_calibration_error
+
+    figure = Figure(figsize=(5.4, 6.2), layout="constrained")
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1.2))
+    top.plot([0, 1], [0, 1], "--", color="grey", label="calibrated")
+    edges = np.linspace(0, 1, n_bins + 1)
+    for label, (y_true, y_prob) in models.items():
+        p = _probabilities(y_prob)
+        ece = expected_calibration_error(y_true, p, n_bins=n_bins, positive=positive)
+        if p.ndim == 1:
+            true, predicted = calibration_curve(y_true, p, n_bins=n_bins, positive=positive)
+            confidence = p
+        else:  # the top label: how sure, and was it right
+            confidence, correct = p.max(axis=1), (p.argmax(axis=1) == np.asarray(y_true)).astype(int)
+            true, predicted = calibration_curve(correct, confidence, n_bins=n_bins)
+        line = top.plot(predicted, true, "o-", label=f"{label} (ECE {ece:.3f})")[0]
+        bottom.hist(confidence, bins=edges, histtype="step", linewidth=1.5, color=line.get_color())
+    wording = "confidence (top-label probability)" if any(np.ndim(v[1]) == 2 and np.shape(v[1])[1] > 1 for v in models.values()) else "predicted probability"
+    top.set_ylabel("share that came true" if wording == "predicted probability" else "accuracy")
+    top.set_xlim(0, 1)
+    top.set_ylim(0, 1)
+    top.set_title(f"{title}: reliability diagram" if title else "Reliability diagram")
+    top.legend(loc="upper left", fontsize="small")
+    top.grid(alpha=0.3)
+    bottom.set_yscale("log")
+    bottom.set_xlabel(f"{wording}, {n_bins} bins")
+    bottom.set_ylabel("cases")
+    bottom.grid(alpha=0.3)
+    return figure

@@ -10,7 +10,7 @@ HERE = Path(__file__).resolve().parent
 SIX_CUSTOMERS = ([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.4, 0.8, 0.8, 0.9])
 
 EXAMPLES = {
-    "binary_churn_example.png": ([[1547, 48], [265, 140]], ["stays (0)", "leaves (1)"], "Churn, binary"),
+    "binary_churn_example.png": ([[1545, 50], [270, 135]], ["stays (0)", "leaves (1)"], "Churn ANN, test set"),
     "three_class_example.png": ([[14, 0, 0], [1, 15, 0], [0, 0, 6]], ["class 1", "class 2", "class 3"], "Three classes"),
 }
 

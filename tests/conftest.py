@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 # scikit-learn's estimator checks include one that runs with array-API dispatch on (the
@@ -11,6 +13,9 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+ANN = ROOT / "1_artificial_neural_networks" / "ann.py"
+# the quick run of ann.py that several test modules check (the notebook test runs the same settings)
+QUICK_ANN = ["--epochs", "2", "--folds", "3", "--seed", "1", "--verbose", "0"]
 
 
 def script_environment(extra: dict | None = None) -> dict:
@@ -31,3 +36,29 @@ def shared_data() -> Path:
     if not folder or not (Path(folder) / "Churn_Modelling.csv").is_file():
         pytest.skip("set DLP_DATA_DIR to the folder holding the data sets (CI does)")
     return Path(folder).resolve()
+
+
+def run_ann(*args, cwd=ROOT, env=None):
+    return subprocess.run(
+        [sys.executable, str(ANN), *map(str, args)], capture_output=True, text=True, cwd=cwd,
+        env=script_environment(env), timeout=600,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory, shared_data):
+    """ann.py on the real data with few epochs and folds: its output folder (out / "a") and its result."""
+    out = tmp_path_factory.mktemp("ann")
+    result = run_ann(*QUICK_ANN, "--output-dir", out / "a", env={"DLP_DATA_DIR": str(shared_data)})
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+def assert_flag_error(parse, args: list[str], message: str, tmp_path: Path, capsys) -> None:
+    """``parse(args)`` (a script's flags) exits with status 2 and one line holding ``message``, writing nothing."""
+    with pytest.raises(SystemExit) as stopped:
+        parse(args, default_output_dir=tmp_path / "out")
+    assert stopped.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+    assert not (tmp_path / "out").exists()

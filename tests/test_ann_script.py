@@ -1,31 +1,14 @@
 """ann.py end to end on the real data (few epochs), and its bad-input errors."""
 
 import json
+import signal
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, script_environment
-
-ANN = ROOT / "1_artificial_neural_networks" / "ann.py"
-
-
-def run_ann(*args, cwd=ROOT, env=None):
-    environment = script_environment(env)
-    return subprocess.run(
-        [sys.executable, str(ANN), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=environment, timeout=600
-    )
-
-
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory, shared_data):
-    out = tmp_path_factory.mktemp("ann")
-    result = run_ann("--epochs", 2, "--folds", 3, "--seed", 1, "--verbose", 0, "--output-dir", out / "a",
-                     env={"DLP_DATA_DIR": str(shared_data)})  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return out, result
+from conftest import assert_flag_error, ANN, run_ann, script_environment
 
 
 def test_outputs_and_metrics_agree_with_the_confusion_matrix(quick_run):
@@ -33,7 +16,8 @@ def test_outputs_and_metrics_agree_with_the_confusion_matrix(quick_run):
     folder = out / "a"
     assert sorted(p.name for p in folder.iterdir()) == [
         "churn_ann.keras", "churn_ann_improved.keras", "confusion_matrix.png", "feature_importance.png",
-        "metrics.json", "precision_recall_curve.png", "preprocessing.joblib", "roc_curve.png", "training_curves.png",
+        "metrics.json", "precision_recall_curve.png", "preprocessing.joblib", "reliability_diagram.png", "roc_curve.png",
+        "training_curves.png",
     ]  # fmt: skip
     metrics = json.loads((folder / "metrics.json").read_text())
     test = metrics["test"]
@@ -99,6 +83,18 @@ def test_threshold_auc_and_baselines_agree_with_the_saved_model(quick_run, share
     assert metrics["improved"]["test"]["roc_auc"] == pytest.approx(skm.roc_auc_score(y_test, p_improved), abs=1e-9)
     assert metrics["improved"]["test"]["confusion_matrix"] == skm.confusion_matrix(y_test, p_improved > 0.5).tolist()
 
+    # calibration of the tutorial network, recomputed by scikit-learn; the temperature was fitted out of fold
+    calibration = metrics["calibration"]
+    assert set(calibration) == {"tutorial", "improved", "gradient_boosting", "temperature"}
+    assert calibration["tutorial"]["brier"] == pytest.approx(skm.brier_score_loss(y_test, p), abs=1e-6)
+    assert calibration["tutorial"]["log_loss"] == pytest.approx(skm.log_loss(y_test, p.astype(np.float64)), abs=1e-5)
+    assert calibration["improved"]["brier"] == pytest.approx(skm.brier_score_loss(y_test, p_improved), abs=1e-6)
+    temperature = calibration["temperature"]
+    assert temperature["chosen_on"] == "out-of-fold" and 0.05 < temperature["value"] < 20
+    tempered = 1 / (1 + np.exp(-np.log(p / (1 - p)).astype(np.float64) / temperature["value"]))
+    assert temperature["test"]["brier"] == pytest.approx(skm.brier_score_loss(y_test, tempered), abs=1e-5)
+    assert f"temperature T = {temperature['value']:.3f}, fitted on the out-of-fold predictions" in result.stdout
+
     baselines = metrics["baselines"]
     assert baselines["majority"]["test_accuracy"] == pytest.approx(0.7975)  # 1,595 of 2,000 stay
     for name in ("logistic_regression", "gradient_boosting"):
@@ -115,22 +111,23 @@ def test_threshold_auc_and_baselines_agree_with_the_saved_model(quick_run, share
 def test_saved_model_predicts_without_retraining(quick_run):
     out, _ = quick_run
     metrics = json.loads((out / "a" / "metrics.json").read_text())
-    result = run_ann("--predict-only", "--output-dir", out / "a")
-    assert result.returncode == 0, result.stderr
-    assert f"P(leaves) = {metrics['new_customer']['probability']:.3f}" in result.stdout
-    assert "Step 6" not in result.stdout
-    assert result.stderr.strip() == ""  # no warnings about the optimizer's saved state
+    from tutorial_support import churn, saved_models
+
+    again = saved_models.predict_customer_from_saved(out / "a", churn.parse_customer(""))  # in-process
+    assert again == metrics["new_customer"]
 
     other = run_ann("--predict-only", "--output-dir", out / "a", "--customer", "Geography=Germany,Age=60,IsActiveMember=0")
     assert other.returncode == 0, other.stderr
     assert "Geography Germany" in other.stdout and "Age 60" in other.stdout
+    assert "P(leaves) = " in other.stdout and "Step 6" not in other.stdout
+    assert other.stderr.strip() == ""  # no warnings about the optimizer's saved state
 
 
 def test_readable_customer_equals_encoded_vector(quick_run):
     import joblib
 
     from tutorial_support import churn
-    from tutorial_support.fold_training import predict_probabilities
+    from tutorial_support.stacked_training import predict_probabilities
     from tutorial_support.runtime import keras
 
     out, _ = quick_run
@@ -144,26 +141,12 @@ def test_readable_customer_equals_encoded_vector(quick_run):
     assert predict_probabilities(model, readable)[0] == pytest.approx(predict_probabilities(model, scaled)[0])
 
 
-def test_same_seed_same_figures_from_any_folder(quick_run, shared_data):
-    out, first = quick_run
-    again = run_ann("--epochs", 2, "--folds", 3, "--seed", 1, "--verbose", 0, "--output-dir", out / "b",
-                    cwd=ANN.parent, env={"DLP_DATA_DIR": str(shared_data)})  # fmt: skip
-    assert again.returncode == 0, again.stderr
-    a = json.loads((out / "a" / "metrics.json").read_text())
-    b = json.loads((out / "b" / "metrics.json").read_text())
-    for key in ("test", "cv", "cv_dropout", "new_customer", "threshold", "baselines", "improved", "feature_importance"):
-        assert a[key] == b[key]
-
-
 @pytest.mark.parametrize(
     "args, message",
     [
         (["--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
         (["--batch-size", "-5"], "argument --batch-size: must be at least 1, got -5"),
         (["--folds", "1"], "needs at least 2 folds"),
-        (["--folds", "5000"], "--folds 5000 is more than the"),
-        (["--customer", "Geography=Mars"], "unknown Geography 'Mars'"),
-        (["--data", "/nonexistent/folder"], "no churn data at /nonexistent/folder/Churn_Modelling.csv"),
         (["--threshold", "1"], "argument --threshold: must be in (0, 1), got 1"),
         (["--threshold", "0"], "argument --threshold: must be in (0, 1), got 0"),
         (["--threshold", "x"], "argument --threshold: expected a number, got 'x'"),
@@ -174,38 +157,47 @@ def test_same_seed_same_figures_from_any_folder(quick_run, shared_data):
         (["--threshold-rule", "accuracy"], "argument --threshold-rule: invalid choice: 'accuracy'"),
     ],
 )
-def test_bad_input_gives_one_line_and_exit_2(tmp_path, shared_data, args, message):
-    result = run_ann(*args, "--output-dir", tmp_path / "out", env={"DLP_DATA_DIR": str(shared_data)})
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], result.stderr
-    assert "Traceback" not in result.stderr
-    assert not (tmp_path / "out" / "metrics.json").exists()
+def test_bad_flags_give_one_line_and_exit_2(tmp_path, capsys, args, message):
+    """Flags are checked before TensorFlow trains anything (in-process: argparse needs no subprocess)."""
+    from tutorial_support import ann_flags
+
+    assert_flag_error(ann_flags.parse, args, message, tmp_path, capsys)
 
 
-def test_offline_without_data_dir_exits_2(tmp_path):
-    env = {"DLP_DATA_DIR": "", "KERAS_HOME": str(tmp_path / "keras"), "HOME": str(tmp_path)}
-    env["http_proxy"] = env["https_proxy"] = "http://127.0.0.1:9"  # no network, even where there is one
-    result = run_ann("--output-dir", tmp_path / "out", env=env)
-    assert result.returncode == 2
-    assert "could not download https://raw.githubusercontent.com/" in result.stderr
-    assert "--data FOLDER" in result.stderr and "DLP_DATA_DIR=FOLDER" in result.stderr
-    assert "Traceback" not in result.stderr
+@pytest.mark.parametrize(
+    "grid, message",
+    [
+        ("optimizer=adamm", "--tune-grid: unknown optimizer 'adamm'; try adam or rmsprop"),
+        ("batch_size=0", "--tune-grid: bad value for batch_size: must be at least 1, got 0"),
+        ("epochs=ten", "--tune-grid: bad value for epochs: expected a whole number, got 'ten'"),
+        ("learning_rate=0.1", "--tune-grid: expected name=v1,v2 with name in batch_size, epochs, optimizer"),
+        ("epochs=", "--tune-grid: expected name=v1,v2"),
+    ],
+)
+def test_bad_tune_grid(tmp_path, grid, message):
+    from tutorial_support import ann_flags
+    from tutorial_support.errors import TutorialError
+
+    with pytest.raises(TutorialError) as caught:
+        ann_flags.parse(["--tune", "--tune-grid", grid], default_output_dir=tmp_path)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+    assert ann_flags.parse(["--tune-grid", grid], default_output_dir=tmp_path).tune_grid is None  # only read with --tune
 
 
-def test_a_failed_run_leaves_earlier_outputs_intact(quick_run, tmp_path):
+def test_a_failed_run_gives_one_line_and_leaves_earlier_outputs_intact(quick_run, shared_data):
+    """An error found once the data is read (more folds than rows of a class) ends the script with one line."""
     out, _ = quick_run
     before = {p.name: p.read_bytes() for p in (out / "a").iterdir()}
-    bad = tmp_path / "bad.csv"
-    bad.write_text("RowNumber,Exited\n1,0\n")
-    result = run_ann("--data", bad, "--output-dir", out / "a")
-    assert result.returncode == 2 and "has no column 'CreditScore'" in result.stderr
+    result = run_ann("--folds", "5000", "--output-dir", out / "a", env={"DLP_DATA_DIR": str(shared_data)})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--folds 5000 is more than the" in lines[0], result.stderr
     assert {p.name: p.read_bytes() for p in (out / "a").iterdir()} == before
 
 
-def test_tune_prints_every_combination_and_the_best(tmp_path, shared_data):
+def test_tune_prints_every_combination_and_the_best_and_a_fixed_threshold(tmp_path, shared_data):
     result = run_ann("--epochs", 1, "--folds", 2, "--verbose", 0, "--output-dir", tmp_path, "--tune",
-                     "--tune-grid", "batch_size=50,100;epochs=1;optimizer=adam",
+                     "--tune-grid", "batch_size=50,100;epochs=1;optimizer=adam", "--threshold", "0.25",
                      env={"DLP_DATA_DIR": str(shared_data)})  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "combination 1 of 2: {'batch_size': 50, 'epochs': 1, 'optimizer': 'adam'}" in result.stdout
@@ -215,12 +207,10 @@ def test_tune_prints_every_combination_and_the_best(tmp_path, shared_data):
     assert tune["best"]["mean"] == max(row["mean"] for row in tune["results"])
     best = tune["best"]
     assert f"best: batch_size={best['batch_size']}, epochs=1, optimizer=adam: mean accuracy {best['mean']:.4f}" in result.stdout
-
-
-def test_bad_tune_grid(tmp_path, shared_data):
-    result = run_ann("--tune", "--tune-grid", "optimizer=adamm", "--output-dir", tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.strip() == "error: --tune-grid: unknown optimizer 'adamm'; try adam or rmsprop"
+    # a threshold fixed with --threshold
+    threshold = json.loads((tmp_path / "metrics.json").read_text())["threshold"]
+    assert (threshold["value"], threshold["chosen_on"], threshold["rule"]) == (0.25, "given", "fixed")
+    assert "threshold 0.250: given with --threshold" in result.stdout
 
 
 def test_no_folds_chooses_the_threshold_on_a_validation_part(tmp_path, shared_data):
@@ -231,6 +221,7 @@ def test_no_folds_chooses_the_threshold_on_a_validation_part(tmp_path, shared_da
     assert "cv" not in metrics and "cv_dropout" not in metrics and "cv" not in metrics["improved"]
     threshold = metrics["threshold"]
     assert (threshold["chosen_on"], threshold["rule"], threshold["min_recall"]) == ("validation", "min-recall", 0.6)
+    assert metrics["calibration"]["temperature"]["chosen_on"] == "validation"
     assert "on a validation part of the training set (20 %)" in result.stdout
     assert "--folds 0: the baselines' cross-validation is skipped" in result.stdout
     assert "--folds 0: the improved network's cross-validation is skipped" in result.stdout
@@ -238,10 +229,18 @@ def test_no_folds_chooses_the_threshold_on_a_validation_part(tmp_path, shared_da
     assert (tmp_path / "churn_ann_improved.keras").is_file() and (tmp_path / "roc_curve.png").is_file()
 
 
-def test_fixed_threshold(tmp_path, shared_data):
-    result = run_ann("--epochs", 2, "--folds", 0, "--verbose", 0, "--threshold", "0.25", "--output-dir", tmp_path,
-                     env={"DLP_DATA_DIR": str(shared_data)})  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    threshold = json.loads((tmp_path / "metrics.json").read_text())["threshold"]
-    assert (threshold["value"], threshold["chosen_on"], threshold["rule"]) == (0.25, "given", "fixed")
-    assert "threshold 0.250: given with --threshold" in result.stdout
+def test_ctrl_c_exits_130_and_leaves_earlier_outputs(quick_run, shared_data):
+    out, _ = quick_run
+    before = {p.name: p.read_bytes() for p in (out / "a").iterdir()}
+    process = subprocess.Popen(
+        [sys.executable, str(ANN), "--verbose", "0", "--output-dir", str(out / "a")], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=script_environment({"DLP_DATA_DIR": str(shared_data)}),
+    )  # fmt: skip
+    for line in process.stdout:  # wait until training has started
+        if line.startswith("=== Step 6"):
+            break
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert err.strip().splitlines() == ["interrupted: earlier outputs were left as they were"]
+    assert {p.name: p.read_bytes() for p in (out / "a").iterdir()} == before  # no staging folder left either

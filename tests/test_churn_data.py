@@ -6,7 +6,7 @@ import pytest
 
 from churn_fixtures import churn_table
 from tutorial_support import churn
-from tutorial_support.cli import TutorialError
+from tutorial_support.errors import TutorialError
 
 
 def write(tmp_path, table: pd.DataFrame, name="churn.csv"):

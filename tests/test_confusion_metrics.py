@@ -39,12 +39,13 @@ def test_worked_three_class_example():
 
 
 def test_binary_churn_example_counts_the_churn_class():
-    record = cmx.binary([[1547, 48], [265, 140]], positive=1)
-    assert (record.tp, record.fn, record.fp, record.tn) == (140, 265, 48, 1547)
-    assert round(100 * record.accuracy, 2) == 84.35
+    """The README's worked example: chapter 1's test matrix."""
+    record = cmx.binary([[1545, 50], [270, 135]], positive=1)
+    assert (record.tp, record.fn, record.fp, record.tn) == (135, 270, 50, 1545)
+    assert round(100 * record.accuracy, 2) == 84.00
     assert record.support == 405
-    assert record.precision == pytest.approx(140 / 188)
-    assert record.recall == pytest.approx(140 / 405)
+    assert round(100 * record.precision, 2) == 72.97 and round(100 * record.recall, 2) == 33.33
+    assert round(100 * record.f1, 2) == 45.76
 
 
 def test_original_tutorial_matrix_corrected_figures():
@@ -172,14 +173,14 @@ def test_other_bad_input():
 
 
 def test_format_report_shows_matrix_table_and_positive_class():
-    text = cmx.format_report([[1547, 48], [265, 140]], labels=["stays", "leaves"], positive="leaves")
+    text = cmx.format_report([[1545, 50], [270, 135]], labels=["stays", "leaves"], positive="leaves")
     assert "Positive class: leaves" in text
-    assert "TP = 140   FN = 265   FP = 48   TN = 1547" in text
-    assert "accuracy  = (TP + TN) / total          = 84.35 %" in text
-    assert "overall accuracy: 84.35 %" in text
+    assert "TP = 135   FN = 270   FP = 50   TN = 1545" in text
+    assert "accuracy  = (TP + TN) / total          = 84.00 %" in text
+    assert "overall accuracy: 84.00 %" in text
     lines = text.splitlines()
-    assert lines[2].split() == ["stays", "1547", "48"]
-    assert lines[3].split() == ["leaves", "265", "140"]
+    assert lines[2].split() == ["stays", "1545", "50"]
+    assert lines[3].split() == ["leaves", "270", "135"]
 
 
 @pytest.mark.parametrize("normalize", [None, "true", "pred", "all"])

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tutorial_support import data
-from tutorial_support.cli import TutorialError
+from tutorial_support.errors import TutorialError
 
 
 def test_data_flag_beats_environment(tmp_path, monkeypatch):

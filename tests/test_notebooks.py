@@ -9,7 +9,7 @@ import jupytext
 import nbclient
 import pytest
 
-from conftest import ROOT, script_environment
+from conftest import QUICK_ANN, ROOT, script_environment
 from image_fixtures import make_image_folder
 
 ANN = ROOT / "1_artificial_neural_networks" / "ann.py"
@@ -66,19 +66,24 @@ def stderr_text(notebook) -> str:
     )
 
 
-def test_ann_runs_as_a_notebook_at_its_defaults(tmp_path, shared_data, driver_without_gpu):
+def test_ann_runs_as_a_notebook_with_the_same_figures_as_the_script(tmp_path, quick_run, shared_data, driver_without_gpu):
+    """The notebook, run from another folder, prints and saves what the script did at the same seed."""
     notebook = run_as_notebook(
-        ANN, tmp_path, settings="", env={
+        ANN, tmp_path, settings=" ".join(QUICK_ANN), env={
             "DLP_DATA_DIR": str(shared_data), "LD_LIBRARY_PATH": str(driver_without_gpu), "TF_CPP_MIN_LOG_LEVEL": "2",
         },
     )  # fmt: skip
     text = outputs_text(notebook)
     assert not LOG_LINE.search(text), LOG_LINE.search(text).group(0)
     assert stderr_text(notebook) == ""
-    assert "Training on CPU" in text and "=== Step 16: which facts drive churn ===" in text
-    metrics = json.loads((tmp_path / "outputs" / "metrics.json").read_text())  # beside the notebook
-    assert metrics["config"]["epochs"] == 100 and metrics["config"]["folds"] == 10  # the defaults
-    assert metrics["test"]["accuracy"] == pytest.approx(0.84)  # the README's figure, seed 0
+    assert "Training on CPU" in text and "=== Step 17: can the probabilities be taken at their word ===" in text
+    ours = json.loads((tmp_path / "outputs" / "metrics.json").read_text())  # beside the notebook
+    script_out, _ = quick_run
+    theirs = json.loads((script_out / "a" / "metrics.json").read_text())
+    assert ours["config"]["epochs"] == 2 and ours["config"]["folds"] == 3  # the settings cell's
+    for key in ("test", "cv", "cv_dropout", "new_customer", "threshold", "baselines", "improved", "feature_importance",
+                "calibration"):  # fmt: skip
+        assert ours[key] == theirs[key], key
 
 
 def test_cnn_runs_as_a_notebook_with_its_settings_cell(tmp_path, driver_without_gpu):
@@ -93,7 +98,7 @@ def test_cnn_runs_as_a_notebook_with_its_settings_cell(tmp_path, driver_without_
     text = outputs_text(notebook)
     assert not LOG_LINE.search(text), LOG_LINE.search(text).group(0)
     assert stderr_text(notebook) == ""
-    assert "Step 4: fit the CNN (3 epochs, batch size 8)" in text
+    assert "Step 5: fit the CNN (3 epochs, batch size 8)" in text
     metrics = json.loads((tmp_path / "outputs" / "metrics.json").read_text())
     assert metrics["config"]["epochs"] == 3 and metrics["config"]["image_size"] == 24
     assert len(metrics["history"]["loss"]) == 3

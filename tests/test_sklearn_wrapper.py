@@ -16,7 +16,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from churn_fixtures import learnable_problem
 from tutorial_support import KerasBinaryClassifier
-from tutorial_support.fold_training import cross_validate_details, fit_copies
+from tutorial_support.cross_validation import cross_validate_details
+from tutorial_support.stacked_training import fit_copies
 from tutorial_support.runtime import keras
 
 
@@ -125,7 +126,7 @@ def test_out_of_fold_predictions_come_from_the_model_that_did_not_see_the_row():
 
     details = cross_validate_details(build, X, y, cv, epochs=3, batch_size=10, seed=4)
     splits = list(cv.split(X, y))
-    models = fit_copies(build, X, y, [train for train, _ in splits], epochs=3, batch_size=10, seed=4)
+    models = [m for m, _, _ in fit_copies(build, X, y, [train for train, _ in splits], epochs=3, batch_size=10, seed=4)]
     for model, (_, test) in zip(models, splits):
         np.testing.assert_allclose(details.probabilities[test], model.predict(X[test], verbose=0).ravel(), rtol=1e-6)
         assert details.scores.tolist() == [np.mean((details.probabilities[t] > 0.5) == y[t]) for _, t in splits]

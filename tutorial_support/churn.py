@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
-from tutorial_support.cli import TutorialError
+from tutorial_support.errors import TutorialError
 
 # The ten columns the network learns from (CreditScore .. EstimatedSalary), and the answer.
 FEATURES = [

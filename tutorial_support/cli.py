@@ -1,4 +1,4 @@
-"""Command-line pieces both scripts share: common flags and clear one-line errors."""
+"""Command-line pieces both scripts share: the common flags, number types, the settings cell."""
 
 from __future__ import annotations
 
@@ -8,40 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-
-class TutorialError(Exception):
-    """A problem with the reader's input or environment.
-
-    The scripts print it as one line (what is wrong and what to do) and exit with
-    status 2, without a traceback.
-    """
-
-
-EXIT_BAD_INPUT = 2
-
-
-def report_errors_in_one_line() -> None:
-    """Make an uncaught TutorialError print one line and exit with status 2.
-
-    The scripts run top to bottom (so each step can also be run as a cell in VS Code
-    or Jupyter), so their errors reach Python's last-resort handler; this replaces
-    the traceback it would print with "error: <what is wrong and what to do>".
-    Notebooks keep their own handler and show the error as usual.
-    """
-
-    def handler(kind, error, traceback):
-        if issubclass(kind, (TutorialError, KeyboardInterrupt)):
-            if issubclass(kind, KeyboardInterrupt):
-                print("\ninterrupted: earlier outputs were left as they were", file=sys.stderr)
-            else:
-                print(f"error: {error}", file=sys.stderr)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            # By now every `with` block has cleaned up; only the exit status is left to set.
-            os._exit(130 if issubclass(kind, KeyboardInterrupt) else EXIT_BAD_INPUT)
-        sys.__excepthook__(kind, error, traceback)
-
-    sys.excepthook = handler
+from tutorial_support.errors import EXIT_BAD_INPUT, TutorialError
 
 
 def in_notebook() -> bool:
@@ -57,10 +24,6 @@ def command_line(settings: str) -> list[str]:
     In a notebook the command line belongs to the kernel, so only the settings count.
     """
     return shlex.split(settings) + ([] if in_notebook() else sys.argv[1:])
-
-
-def section(title: str) -> None:
-    print(f"\n=== {title} ===", flush=True)
 
 
 def _whole_number_at_least(minimum: int, text: str) -> int:
@@ -130,7 +93,7 @@ class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def base_parser(description: str, default_output_dir: Path) -> argparse.ArgumentParser:
+def base_parser(description: str, default_output_dir: Path, output_dir_note: str = "") -> argparse.ArgumentParser:
     """A parser with the flags every script has: --data, --seed, --output-dir, --verbose."""
     parser = OneLineErrorParser(description=description, formatter_class=_DefaultsFormatter)
     parser.add_argument(
@@ -149,7 +112,7 @@ def base_parser(description: str, default_output_dir: Path) -> argparse.Argument
         type=Path,
         default=default_output_dir,
         help="where the model, figures and metrics.json are written "
-        f"(default: {default_output_dir.parent.name}/{default_output_dir.name} in the project)",
+        f"(default: {default_output_dir.parent.name}/{default_output_dir.name} in the project{output_dir_note})",
     )
     parser.add_argument(
         "--verbose",
@@ -159,3 +122,14 @@ def base_parser(description: str, default_output_dir: Path) -> argparse.Argument
         help="Keras training output: 0 silent, 1 progress bar, 2 one line per epoch",
     )
     return parser
+
+
+def check_writable_folder(folder: Path, flag: str) -> None:
+    """Make sure ``folder`` is (or can become) a folder we may write in, before any training."""
+    if folder.exists() and not folder.is_dir():
+        raise TutorialError(f"{flag} {folder} is a file, not a folder: give a folder for the logs")
+    parent = next(p for p in (folder, *folder.parents) if p.exists())  # the part that exists already
+    if not parent.is_dir():
+        raise TutorialError(f"{flag} {folder}: {parent} is a file, so no folder can be made there")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise TutorialError(f"{flag} {folder}: cannot write in {parent}; choose a folder you can write in")

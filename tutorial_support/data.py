@@ -20,7 +20,7 @@ import os
 import shutil
 from pathlib import Path
 
-from tutorial_support.cli import TutorialError
+from tutorial_support.errors import TutorialError
 
 DATA_DIR_VARIABLE = "DLP_DATA_DIR"
 

@@ -1,7 +1,8 @@
-"""Pictures of what a CNN looks at (Grad-CAM) and of what it gets wrong (cnn.py).
+"""What a CNN looks at (Grad-CAM) and what it gets wrong (cnn.py); figures.py draws both.
 
 Grad-CAM (Selvaraju et al., 2017) asks which parts of the last convolutional feature maps
-raise the score of a class: the gradient of the score with respect to each feature map,
+raise the score of a class (its logit, before the sigmoid or softmax): the gradient of the
+score with respect to each feature map,
 averaged over the map, weighs that map; the weighted sum of the maps, negative parts
 dropped, is a coarse heatmap of the places that argued for the class, scaled to the image.
 
@@ -15,7 +16,6 @@ network, as trained or as reloaded, and reuses its weights.
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from tutorial_support.runtime import keras, tf
 
@@ -24,43 +24,71 @@ _POOL = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D, keras.layers.
 
 
 def gradcam_model(model: keras.Sequential) -> keras.Model:
-    """A model with two outputs: the last convolutional feature maps and the prediction.
+    """A model with two outputs: the last convolutional feature maps and the class scores.
 
     The feature maps are those of the last layer before the network flattens them, skipping
-    pooling: the output of the last convolution, after its activation.
+    pooling: the output of the last convolution, after its activation. The class scores are
+    the output layer's values *before* its sigmoid or softmax (the logits), in float32.
     """
     layers = model.layers
     flat = next((i for i, layer in enumerate(layers) if isinstance(layer, _FLAT)), None)
     if flat is None or not any(isinstance(layer, keras.layers.Conv2D) for layer in layers[:flat]):
         raise ValueError("Grad-CAM needs a network with convolutions followed by Flatten or global pooling")
+    output = layers[-1]
+    if not isinstance(output, keras.layers.Dense):
+        raise ValueError("Grad-CAM needs a network whose last layer is a Dense output (sigmoid or softmax)")
     last_maps = max(i for i in range(flat) if not isinstance(layers[i], _POOL))
     inputs = keras.Input(shape=model.input_shape[1:])
     x, maps = inputs, None
-    for i, layer in enumerate(layers):
+    for i, layer in enumerate(layers[:-1]):
         x = layer(x)
         if i == last_maps:
             maps = x
-    return keras.Model(inputs, [maps, x])
+    # the output layer without its activation: z = x W + b, in float32 (mixed precision computes in 16 bits)
+    logits = keras.ops.matmul(keras.ops.cast(x, "float32"), keras.ops.cast(output.kernel, "float32"))
+    if output.use_bias:
+        logits = logits + keras.ops.cast(output.bias, "float32")
+    return keras.Model(inputs, [maps, logits])
 
 
-def gradcam(model: keras.Sequential, images: np.ndarray, classes: np.ndarray | None = None, explainer=None) -> np.ndarray:
+def class_scores(logits: np.ndarray) -> np.ndarray:
+    """One score per class from the logits: a sigmoid's single logit z gives class 0 the score -z
+    and class 1 the score z (so P(class) = sigmoid(score)); a softmax's logits are the scores."""
+    logits = np.asarray(logits)
+    return np.concatenate([-logits, logits], axis=-1) if logits.shape[-1] == 1 else logits
+
+
+def logits(model: keras.Sequential, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """The class scores before the output activation (see class_scores), one row per image.
+
+    Where a probability has rounded to exactly 1.0 in float32, the logit still says how sure
+    the network is: p = 0.9993 is a logit of 7.3, p = 1.0000 may be 12 or 40.
+    """
+    explainer = gradcam_model(model)
+    rows = [np.asarray(explainer(np.asarray(images[i : i + batch_size], dtype=np.float32), training=False)[1])
+            for i in range(0, len(images), batch_size)]  # fmt: skip
+    return class_scores(np.concatenate(rows))
+
+
+def gradcam(model: keras.Sequential, images: np.ndarray, classes: np.ndarray | None = None) -> np.ndarray:
     """One heatmap in [0, 1] per image, of the image's height and width.
 
-    ``classes``: the class to explain for each image (default: the predicted one). For a
-    network with one sigmoid output, class 1 is its output p and class 0 is 1 - p.
+    ``classes``: the class to explain for each image (default: the predicted one). The score
+    differentiated is the class's logit, before the sigmoid or softmax, as in Grad-CAM's paper
+    and keras.io's example: a probability that has saturated at 1.0 has a gradient of exactly
+    0 and would give a blank map, while its logit still has one. For one sigmoid output,
+    class 1's score is the logit z and class 0's is -z.
     """
-    explainer = explainer or gradcam_model(model)
+    explainer = gradcam_model(model)
     x = tf.convert_to_tensor(np.asarray(images, dtype=np.float32))
     with tf.GradientTape() as tape:
-        maps, outputs = explainer(x, training=False)
-        outputs = tf.cast(outputs, tf.float32)
-        if outputs.shape[-1] == 1:  # sigmoid: P(class 1)
-            outputs = tf.concat([1 - outputs, outputs], axis=-1)
+        maps, z = explainer(x, training=False)
+        scores = tf.concat([-z, z], axis=-1) if z.shape[-1] == 1 else z
         if classes is None:
-            classes = np.argmax(outputs.numpy(), axis=-1)
-        scores = tf.gather(outputs, np.asarray(classes), axis=1, batch_dims=1)
+            classes = np.argmax(scores.numpy(), axis=-1)
+        chosen = tf.gather(scores, np.asarray(classes), axis=1, batch_dims=1)
     # mixed precision computes the maps in 16 bits: the arithmetic below is done in float32
-    gradients = tf.cast(tape.gradient(scores, maps), tf.float32)
+    gradients = tf.cast(tape.gradient(chosen, maps), tf.float32)
     maps = tf.cast(maps, tf.float32)
     weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)  # how much each map helps the class
     heat = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1))  # (n, h, w): only what argued for it
@@ -75,32 +103,3 @@ def most_confident_mistakes(probabilities: np.ndarray, labels: np.ndarray, count
     wrong = np.flatnonzero(predicted != labels)
     confidence = probabilities[wrong, predicted[wrong]]
     return wrong[np.argsort(-confidence, kind="stable")][:count]
-
-
-def _grid(count: int, columns: int, size: float = 2.0):
-    rows = max(1, -(-count // columns))
-    figure = Figure(figsize=(size * columns, size * rows + 0.6), layout="constrained")
-    axes = figure.subplots(rows, columns, squeeze=False).ravel()
-    for a in axes:
-        a.axis("off")
-    return figure, axes
-
-
-def heatmap_figure(images, heatmaps, titles, title: str, columns: int = 4) -> Figure:
-    """Each image with its heatmap laid over it, titled."""
-    figure, axes = _grid(len(images), columns)
-    for a, image, heat, text in zip(axes, images, heatmaps, titles):
-        a.imshow(np.asarray(image, dtype=np.uint8))
-        a.imshow(heat, cmap="jet", alpha=0.4, vmin=0, vmax=1)
-        a.set_title(text, fontsize=8)
-    figure.suptitle(title)
-    return figure
-
-
-def mistakes_figure(images, titles, title: str, columns: int = 4) -> Figure:
-    figure, axes = _grid(len(images), columns)
-    for a, image, text in zip(axes, images, titles):
-        a.imshow(np.asarray(image, dtype=np.uint8))
-        a.set_title(text, fontsize=8)
-    figure.suptitle(title)
-    return figure

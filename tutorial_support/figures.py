@@ -1,7 +1,13 @@
-"""Figures the scripts save: training curves (both scripts) and feature importance (ann.py)."""
+"""Figures the scripts save: training curves (both scripts), feature importance (ann.py),
+Grad-CAM heatmaps and the most confident mistakes (cnn.py).
+
+(The confusion matrix and the threshold and calibration curves are drawn by
+``confusion_metrics.report``, beside the metrics they show.)
+"""
 
 from __future__ import annotations
 
+import numpy as np
 from matplotlib.figure import Figure  # not pyplot: no GUI backend is needed
 
 
@@ -38,4 +44,41 @@ def importance_bars(importances: dict[str, tuple[float, float]], xlabel: str, ti
     axes.set_xlabel(xlabel)
     axes.set_title(title)
     axes.grid(axis="x", alpha=0.3)
+    return figure
+
+
+def _grid(count: int, columns: int, size: float = 2.0):
+    rows = max(1, -(-count // columns))
+    figure = Figure(figsize=(size * columns, size * rows + 0.6), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for a in axes:
+        a.axis("off")
+    return figure, axes
+
+
+def heatmap_figure(images, heatmaps, titles, title: str, columns: int = 4, level: float = 0.3) -> Figure:
+    """Each image with its Grad-CAM heatmap laid over it, titled, and one colour bar.
+
+    Heat below ``level`` (of each map's maximum) is left transparent, so the photo stays
+    visible and only the places that argued most for the answer are coloured.
+    """
+    figure, axes = _grid(len(images), columns)
+    shown = None
+    for a, image, heat, text in zip(axes, images, heatmaps, titles):
+        a.imshow(np.asarray(image, dtype=np.uint8))
+        shown = a.imshow(np.ma.masked_less(heat, level), cmap="inferno", alpha=0.6, vmin=0, vmax=1)
+        a.set_title(text, fontsize=8)
+    if shown is not None:
+        bar = figure.colorbar(shown, ax=list(axes), shrink=0.6, aspect=30)
+        bar.set_label(f"share of the strongest heat (below {level:g}: not coloured)", fontsize=8)
+    figure.suptitle(title)
+    return figure
+
+
+def mistakes_figure(images, titles, title: str, columns: int = 4) -> Figure:
+    figure, axes = _grid(len(images), columns)
+    for a, image, text in zip(axes, images, titles):
+        a.imshow(np.asarray(image, dtype=np.uint8))
+        a.set_title(text, fontsize=8)
+    figure.suptitle(title)
     return figure

@@ -15,17 +15,26 @@ import hashlib
 import os
 import tempfile
 import warnings
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
-from tutorial_support.cli import TutorialError
-from tutorial_support.runtime import cpu_count
+try:  # HEIC/HEIF photos (an iPhone's default), where the optional plugin is installed
+    from pillow_heif import register_heif_opener
 
-CACHE_VERSION = 1  # bump when the decoding below changes
+    register_heif_opener()
+    HEIF_READER = "pillow-heif"
+except ImportError:
+    HEIF_READER = None
+
+from tutorial_support.errors import TutorialError
+from tutorial_support.runtime import cpu_count, tf
+
+CACHE_VERSION = 2  # bump when the decoding below changes (2: EXIF orientation applied)
 
 
 @dataclass
@@ -58,19 +67,44 @@ def list_images(folder: Path) -> tuple[list[Path], np.ndarray, list[str]]:
     return files, np.array(labels, dtype=np.int64), class_names
 
 
-def decode_image(path: Path, size: int) -> np.ndarray:
-    """An RGB image resized to size x size, as uint8; raises ValueError if unreadable.
+def _is_heif(path: Path) -> bool:
+    """HEIC/HEIF (an iPhone's photos): the file's own bytes say so, whatever its name."""
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(12)
+    except OSError:
+        return False
+    return head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 
-    Grayscale, RGBA, palette and PNG images all become RGB. For JPEGs, ``draft``
-    lets the decoder shrink the image by 2, 4 or 8 while decoding, which makes
-    reading large photos several times faster before the final resize.
+
+def heif_message(path: Path) -> str:
+    return (f"{path.name} is a HEIC photo, which Pillow reads only with the pillow-heif plugin: "
+            "pip install pillow-heif (requirements.txt has it), or convert it to JPEG "
+            "(macOS: sips -s format jpeg photo.heic --out photo.jpg)")  # fmt: skip
+
+
+def decode_image(path: Path, size: int) -> np.ndarray:
+    """An RGB image resized to size x size, as a photo app shows it, as uint8; raises ValueError if unreadable.
+
+    - Turned as its EXIF orientation says (``ImageOps.exif_transpose``): a phone stores the
+      sensor's pixels as they came and a tag that says how to turn them for viewing.
+    - For a JPEG far larger than ``size``, ``draft`` lets the decoder shrink it by 2, 4 or 8
+      while decoding (never below ``size``), several times faster for phone photos; then the
+      same resize as for any image.
+    - Grayscale, RGBA, palette, CMYK, 16-bit and animated images (the first frame) become RGB.
+    - HEIC photos need the pillow-heif plugin; without it, a ValueError that says so.
     """
+    if HEIF_READER is None and _is_heif(path):
+        raise ValueError(heif_message(Path(path)))
     try:
         with Image.open(path) as image:
-            image.draft("RGB", (size, size))
-            rgb = image.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
+            image.draft("RGB", (size, size))  # JPEG only; other formats ignore it
+            upright = ImageOps.exif_transpose(image)
+            if upright.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit: scale to 8 bits, not clip
+                upright = upright.point(lambda v: v / 256).convert("L")
+            rgb = upright.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
             return np.asarray(rgb, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
         raise ValueError(str(error) or type(error).__name__) from None
 
 
@@ -96,8 +130,8 @@ def load_image_set(folder: Path, size: int, cache_dir: Path | None, split_name: 
                         cached["images"], labels[keep], class_names,
                         [f for f, k in zip(files, keep) if k], [f for f, k in zip(files, keep) if not k],
                     ), True  # fmt: skip
-            except (OSError, KeyError, ValueError):
-                pass  # a damaged cache file is rebuilt below
+            except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+                pass  # a damaged cache file (cut short, overwritten) is rebuilt below
 
     def decode_or_none(path):
         try:
@@ -140,3 +174,46 @@ def warn_skipped(image_set: ImageSet, folder: Path) -> None:
         names = ", ".join(p.name for p in image_set.skipped[:3])
         more = f" and {len(image_set.skipped) - 3} more" if len(image_set.skipped) > 3 else ""
         print(f"warning: skipped {len(image_set.skipped)} unreadable file(s) in {folder}: {names}{more}")
+        heif = [p for p in image_set.skipped if _is_heif(p)]
+        if heif and HEIF_READER is None:
+            print(f"warning: {len(heif)} of them are HEIC photos: pip install pillow-heif to read them, "
+                  "or convert them to JPEG")  # fmt: skip
+
+
+def as_dataset(image_set: ImageSet, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
+    """Decoded uint8 images in memory -> shuffled (each epoch) float batches, prefetched."""
+    # labels: 0.0/1.0 for a sigmoid output, class numbers for a softmax one
+    labels = image_set.labels.astype("float32" if len(image_set.class_names) == 2 else "int32")
+    dataset = tf.data.Dataset.from_tensor_slices((image_set.images, labels))
+    if shuffle:
+        dataset = dataset.shuffle(len(image_set.labels), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y)).prefetch(2)
+    # tf.data's autotuner (AUTOTUNE) stalled the training for about a second per
+    # epoch on a 2-core CPU; one batch prepared ahead is all this model needs.
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
+
+
+def load_training_and_test(root: Path, size: int, cache_dir: Path | None) -> tuple[ImageSet, ImageSet]:
+    """root/training_set and root/test_set, decoded (or from the cache), counted and printed.
+
+    Both must hold the same class folders: a class to learn but not to test, or to test
+    but never learnt, is a TutorialError that names it.
+    """
+    splits = {}
+    for split in ("training_set", "test_set"):
+        image_set, cached = load_image_set(root / split, size, cache_dir, split)
+        warn_skipped(image_set, root / split)
+        counts = ", ".join(f"{np.sum(image_set.labels == i):,} {name}" for i, name in enumerate(image_set.class_names))
+        print(f"{split}: {len(image_set.labels):,} images ({counts}){' from the cache' if cached else ''}")
+        splits[split] = image_set
+    train, test = splits["training_set"], splits["test_set"]
+    only = {"training_set": sorted(set(train.class_names) - set(test.class_names)),
+            "test_set": sorted(set(test.class_names) - set(train.class_names))}  # fmt: skip
+    if any(only.values()):
+        raise TutorialError(
+            "training_set and test_set need the same class folders: "
+            + "; ".join(f"only {split} has {', '.join(names)}" for split, names in only.items() if names)
+        )
+    return train, test

@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from tutorial_support.errors import TutorialError
+
 
 class StagedOutputs:
     """Collects output files and publishes them together at the end of a run.
@@ -32,8 +34,6 @@ class StagedOutputs:
         self._names: list[str] = []
 
     def __enter__(self) -> "StagedOutputs":
-        from tutorial_support.cli import TutorialError
-
         try:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             self._staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.output_dir))

@@ -1,4 +1,4 @@
-"""TensorFlow start-up: quiet logs, the device line, and seeding.
+"""TensorFlow start-up: quiet logs, the device line, precision, seeding and timing.
 
 Import this module before ``keras``: it imports TensorFlow with its C++ start-up
 messages silenced, so the reader sees the tutorial's output rather than log noise.
@@ -80,30 +80,6 @@ def setup_device() -> str:
     return f"Training on {device} | TensorFlow {tf.__version__}, Keras {keras.__version__}"
 
 
-def distribution_strategy(name: str = "default"):
-    """The tf.distribute strategy for "default" (one device) or "mirrored".
-
-    "mirrored" copies the model onto every local GPU and splits each batch between
-    them (the way to grow past one GPU; MultiWorkerMirroredStrategy does the same
-    across machines). Without a GPU it splits the CPU into two logical devices and
-    mirrors over those: no faster, but the same code path, so it can be tried and
-    tested anywhere. Call it before anything else uses TensorFlow's devices.
-    """
-    if name == "default":
-        return tf.distribute.get_strategy()
-    if name != "mirrored":
-        raise ValueError(f"unknown strategy {name!r}")
-    if tf.config.list_physical_devices("GPU"):
-        return tf.distribute.MirroredStrategy()
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    try:
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    except RuntimeError:  # devices already initialised (e.g. a second call in one process)
-        pass
-    devices = [device.name for device in tf.config.list_logical_devices("CPU")]
-    return tf.distribute.MirroredStrategy(devices=devices)
-
-
 def mixed_precision_policy(mode: str = "auto") -> str:
     """The Keras dtype policy for --mixed-precision auto/on/off.
 
@@ -127,10 +103,6 @@ def _cpu_has_bfloat16() -> bool:
     except OSError:  # not Linux: leave it off
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def has_gpu() -> bool:
-    return bool(tf.config.list_physical_devices("GPU"))
 
 
 def seed_everything(seed: int) -> None:
@@ -162,3 +134,16 @@ class StepTimer:
         other = total - sum(self.seconds.values())
         parts.append(f"other {other:.1f} s")
         return f"Time: {total:.1f} s in all ({', '.join(parts)})"
+
+
+class EpochTimes(keras.callbacks.Callback):
+    """A Keras callback that records the seconds of every training epoch."""
+
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.began = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.began)

@@ -17,22 +17,16 @@ remove it here, without changing the maths:
 
 Every copy starts from the same initial weights and sees its rows in the same
 shuffled order, as ``cross_val_score`` does when it clones an estimator with a
-fixed ``random_state``; :class:`KerasBinaryClassifier` is that estimator, and the
-tests check that both ways give the same scores.
+fixed ``random_state`` (``cross_validation.py`` and ``sklearn_wrapper.py`` build on
+this module; the tests check that both ways give the same scores).
+
+``fit`` and ``predict_probabilities`` are the fast counterparts of ``model.fit`` and
+``model.predict`` that ann.py calls.
 """
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import dataclass
-from typing import Callable, Sequence
-
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from tutorial_support.runtime import keras, seed_everything, tf
 
@@ -242,7 +236,7 @@ def fit(
     return history
 
 
-def _ready(network: keras.Model, n_features: int, optimizer="adam") -> keras.Model:
+def ready(network: keras.Model, n_features: int, optimizer="adam") -> keras.Model:
     """Build a network that has no keras.Input layer on the data's width, and compile
     one that is not compiled yet (``optimizer`` and binary cross-entropy)."""
     if not network.built:
@@ -254,213 +248,34 @@ def _ready(network: keras.Model, n_features: int, optimizer="adam") -> keras.Mod
     return network
 
 
-def _fit_copies(build_model, X, y, train_sets, *, epochs, batch_size, seed=0, build_args=None, verbose=0,
+def fit_copies(build_model, X, y, train_sets, *, epochs, batch_size, seed=0, build_args=None, verbose=0,
                 validation_sets=None, patience=None):  # fmt: skip
     seed_everything(seed)  # the same seed, the same first weights
-    template = _ready(build_model(**(build_args or {})), np.shape(X)[1])
+    template = ready(build_model(**(build_args or {})), np.shape(X)[1])
     return _train(
         template, X, y, train_sets, epochs=epochs, batch_size=batch_size, seed=seed, verbose=verbose,
         validation_sets=validation_sets, patience=patience,
     )  # fmt: skip
 
 
-def fit_copies(
-    build_model: Callable[..., keras.Model],
-    X: np.ndarray,
-    y: np.ndarray,
-    train_sets: Sequence[np.ndarray],
-    *,
-    epochs: int,
-    batch_size: int,
-    seed: int = 0,
-    build_args: dict | None = None,
-    verbose: int = 0,
-    validation_sets: Sequence[np.ndarray] | None = None,
-    patience: int | None = None,
-) -> list[keras.Model]:
-    """Train one copy of ``build_model(**build_args)`` per entry of ``train_sets``.
-
-    ``train_sets`` are arrays of row numbers of ``X``/``y``. Copies whose training
-    sets have the same size are trained together in one stacked model (the others
-    in further groups). Each copy takes exactly the steps Keras' own training takes
-    on its rows, in batches of ``batch_size`` reshuffled every epoch (the tests
-    compare it with ``train_on_batch``). With ``validation_sets`` (row numbers, one
-    set per copy) and ``patience``, each copy stops early on its own validation loss
-    and keeps its best weights. Returns ordinary Keras models, in order.
-    """
-    trained = _fit_copies(
-        build_model, X, y, train_sets, epochs=epochs, batch_size=batch_size, seed=seed, build_args=build_args,
-        verbose=verbose, validation_sets=validation_sets, patience=patience,
-    )  # fmt: skip
-    return [model for model, _, _ in trained]
-
-
-@dataclass
-class CrossValidation:
-    """What a cross-validation gives beyond the scores.
-
-    ``scores``: accuracy on each held-out fold. ``probabilities``: every row's P(class 1)
-    from the fold model that did not train on it (out-of-fold, as ``cross_val_predict``
-    gives them). ``held_out``: the mean over the folds of the loss and accuracy on the
-    held-out fold after every epoch (``val_loss``, ``val_accuracy``) beside the mean
-    training ``loss`` and ``accuracy``: a learning curve measured on rows no fold
-    model trained on.
-    """
-
-    scores: np.ndarray
-    probabilities: np.ndarray
-    held_out: dict[str, list[float]]
-
-
-def cross_validate_details(
-    build_model: Callable[..., keras.Model],
-    X: np.ndarray,
-    y: np.ndarray,
-    cv,
-    *,
-    epochs: int,
-    batch_size: int,
-    seed: int = 0,
-    build_args: dict | None = None,
-    verbose: int = 0,
-) -> CrossValidation:
-    """Cross-validate like :func:`cross_validate`, and keep the out-of-fold predictions and curves."""
-    X = np.asarray(X, dtype=np.float32)
-    y = np.asarray(y)
-    splits = list(cv.split(X, y))
-    trained = _fit_copies(
-        build_model, X, y, [train for train, _ in splits], epochs=epochs, batch_size=batch_size, seed=seed,
-        build_args=build_args, verbose=verbose, validation_sets=[test for _, test in splits],
-    )  # fmt: skip
-    probabilities = np.zeros(len(y))
-    for (model, _, _), (_, test) in zip(trained, splits):
-        probabilities[test] = predict_probabilities(model, X[test])
-    scores = np.array([accuracy_score(y[test], probabilities[test] > 0.5) for _, test in splits])
-    curves = {key: np.mean([history[key] for _, history, _ in trained], axis=0).tolist() for key in trained[0][1]}
-    return CrossValidation(scores, probabilities, curves)
-
-
-def cross_validate(build_model: Callable[..., keras.Model], X: np.ndarray, y: np.ndarray, cv, **settings) -> np.ndarray:
-    """Accuracy on each held-out fold of ``cv`` (a scikit-learn splitter), in fold order.
-
-    The same figures as ``cross_val_score(KerasBinaryClassifier(...), X, y, cv=cv)``,
-    with all the folds trained together. ``settings``: as :func:`cross_validate_details`
-    (epochs, batch_size, seed, build_args, verbose).
-    """
-    return cross_validate_details(build_model, X, y, cv, **settings).scores
-
-
-def _validation_split(rows: np.ndarray, y: np.ndarray, fraction: float, seed: int):
-    """Split ``rows`` into rows to train on and a stratified validation share."""
-    fit_rows, validation_rows = train_test_split(rows, test_size=fraction, stratify=y, random_state=seed)
-    return np.sort(fit_rows), np.sort(validation_rows)
-
-
 def predict_probabilities(model: keras.Model, X: np.ndarray) -> np.ndarray:
-    """P(class 1) for each row, as a 1-D array.
+    """P(class 1) for each row of a network of Dense (and Dropout) layers, as a 1-D float32 array.
 
-    ``predict_on_batch``, 4,096 rows at a time: the same compiled computation as
-    ``model.predict`` (so a row's answer does not depend on which rows come with it) without
-    its per-call set-up, which for a network this small costs far more than the arithmetic
-    (0.5 ms against 43 ms for 2,000 rows here; permutation importance predicts 100 times).
+    Computed in float64 with NumPy from the network's weights, then rounded to float32, the
+    network's own precision. Why not ``model.predict``? Two reasons. Its per-call set-up costs
+    far more than the arithmetic of a network this small (permutation importance predicts 100
+    times). And in float32 a row's answer can depend on which rows come with it: CPU matrix
+    kernels sum in an order that depends on the row's place in the batch (seen on an AVX2 CPU,
+    where 27 of 200 shuffled batches changed some answer in the last bit). In float64 those
+    differences are a billion times smaller and vanish in the rounding, so scikit-learn's check
+    that predictions do not depend on the order of the rows passes on any CPU.
     """
-    X = np.asarray(X, dtype=np.float32)
-    chunks = [model.predict_on_batch(X[start : start + 4096]) for start in range(0, len(X), 4096)]
-    return np.concatenate([np.asarray(chunk).reshape(-1) for chunk in chunks]) if chunks else np.zeros(0, np.float32)
-
-
-class KerasBinaryClassifier(ClassifierMixin, BaseEstimator):
-    """A scikit-learn classifier around a Keras network with one sigmoid output.
-
-    ``build_fn`` returns the network: a ``keras.Sequential`` whose last layer is one
-    sigmoid unit. It may leave out the ``keras.Input`` layer (the network is then built
-    on the width of the data ``fit`` gets) and may leave compiling to the wrapper (Adam,
-    or ``optimizer``, and binary cross-entropy). If it takes arguments named
-    ``optimizer`` or ``dropout``, the wrapper passes its own settings, so
-    ``GridSearchCV`` can search them.
-
-    A scikit-learn citizen (it passes ``sklearn.utils.estimator_checks.check_estimator``):
-    every setting is a constructor parameter, so ``clone``, ``cross_val_score``,
-    ``GridSearchCV``, ``Pipeline``, ``TunedThresholdClassifierCV`` and
-    ``permutation_importance`` work with it. Any two labels (0/1, "no"/"yes", 1/2) are
-    learnt, ``classes_`` keeps them in sorted order and the second is the positive
-    class: ``predict_proba(X)[:, 1]`` is its probability. Binary only (its tags say
-    so). Input is checked as scikit-learn checks it: NaN, infinity, sparse matrices,
-    1-D arrays and a wrong number of features are refused with scikit-learn's
-    messages. Fitted, it pickles (the Keras network with it).
-
-    ``fit`` trains for ``epochs`` at ``batch_size`` from weights drawn with
-    ``random_state`` (the stacked trainer, one copy). With ``early_stopping=True`` it
-    holds out ``validation_fraction`` of the rows (stratified) and stops once the
-    validation loss has not improved for ``patience`` epochs, keeping the best
-    weights; ``best_epoch_`` says which epoch that was and ``history_`` holds the
-    per-epoch training and validation loss and accuracy.
-    """
-
-    def __init__(
-        self,
-        build_fn=None,
-        epochs=100,
-        batch_size=10,
-        optimizer="adam",
-        dropout=0.0,
-        early_stopping=False,
-        validation_fraction=0.1,
-        patience=10,
-        random_state=0,
-        verbose=0,
-    ):
-        self.build_fn = build_fn
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.optimizer = optimizer
-        self.dropout = dropout
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.random_state = random_state
-        self.verbose = verbose
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False  # one sigmoid output: two classes
-        return tags
-
-    def _network(self, n_features: int) -> keras.Model:
-        if self.build_fn is None:
-            raise ValueError("KerasBinaryClassifier needs build_fn, a function that returns the Keras network")
-        accepted = inspect.signature(self.build_fn).parameters
-        network = self.build_fn(**{name: getattr(self, name) for name in ("optimizer", "dropout") if name in accepted})
-        return _ready(network, n_features, self.optimizer)
-
-    def fit(self, X, y):
-        X, y = validate_data(self, X, y)
-        check_classification_targets(y)
-        self.classes_, y01 = np.unique(y, return_inverse=True)
-        if self.classes_.size < 2:
-            raise ValueError(f"y holds only one class ({self.classes_[0]!r}): a classifier needs samples of 2 classes")
-        target_type = type_of_target(y, input_name="y", raise_unknown=True)
-        if target_type != "binary":
-            raise ValueError(f"Only binary classification is supported. The type of the target is {target_type}.")
-        rows, validation = [np.arange(len(y))], None
-        if self.early_stopping:
-            fit_rows, held_out = _validation_split(rows[0], y01, self.validation_fraction, self.random_state)
-            rows, validation = [fit_rows], [held_out]
-        ((self.model_, self.history_, self.best_epoch_),) = _fit_copies(
-            lambda: self._network(X.shape[1]), X, y01, rows, epochs=self.epochs, batch_size=self.batch_size,
-            seed=self.random_state, verbose=self.verbose, validation_sets=validation,
-            patience=self.patience if self.early_stopping else None,
-        )  # fmt: skip
-        return self
-
-    def predict_proba(self, X):
-        """Two columns: P(classes_[0]) and P(classes_[1]), in float32, the network's precision."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
-        p = predict_probabilities(self.model_, X)
-        return np.column_stack([1 - p, p])
-
-    def predict(self, X):
-        """``classes_[1]`` where its probability is above 0.5, else ``classes_[0]``."""
-        check_is_fitted(self)
-        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]
+    x = np.asarray(X, dtype=np.float64)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Dense):
+            kernel, *bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
+            x = x @ kernel + (bias[0] if bias else 0.0)
+            x = np.asarray(layer.activation(x), dtype=np.float64)
+        elif not isinstance(layer, (keras.layers.Dropout, keras.layers.InputLayer)):  # Dropout: off when predicting
+            raise ValueError(f"predict_probabilities takes Dense and Dropout layers, not {type(layer).__name__}")
+    return x.astype(np.float32).reshape(-1)

@@ -6,7 +6,9 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 
 from churn_fixtures import learnable_problem
-from tutorial_support.fold_training import KerasBinaryClassifier, cross_validate, fit, fit_copies
+from tutorial_support.cross_validation import cross_validate
+from tutorial_support.sklearn_wrapper import KerasBinaryClassifier
+from tutorial_support.stacked_training import fit, fit_copies
 from tutorial_support.runtime import keras, seed_everything
 
 
@@ -30,10 +32,11 @@ def test_each_copy_is_trained_exactly_like_plain_keras(optimizer):
     rng = np.random.default_rng(1)
     train_sets = [np.sort(rng.choice(150, 97, replace=False)) for _ in range(3)]  # 97 rows: last batch of 7
     epochs, batch_size, seed = 3, 10, 5
-    models = fit_copies(
+    trained = fit_copies(
         build_small, X, y, train_sets, epochs=epochs, batch_size=batch_size, seed=seed,
         build_args={"optimizer": optimizer},
     )  # fmt: skip
+    models = [model for model, _, _ in trained]
 
     shuffle = np.random.default_rng(seed)
     orders = [shuffle.permutation(97) for _ in range(epochs)]  # the trainer's row orders
@@ -66,11 +69,11 @@ def test_wrapper_clones_and_grid_searches():
     assert copy.get_params() == estimator.get_params()
     assert copy is not estimator and not hasattr(copy, "model_")
 
-    grid = {"batch_size": [10, 20], "optimizer": ["adam", "rmsprop"], "epochs": [2]}
-    cv = StratifiedKFold(n_splits=3)
+    grid = {"batch_size": [20], "optimizer": ["adam", "rmsprop"], "epochs": [2]}
+    cv = StratifiedKFold(n_splits=2)
     search = GridSearchCV(KerasBinaryClassifier(build_small, random_state=2), grid, cv=cv, scoring="accuracy")
     search.fit(X, y)
-    assert len(search.cv_results_["params"]) == 4
+    assert len(search.cv_results_["params"]) == 2
     for params, mean in zip(search.cv_results_["params"], search.cv_results_["mean_test_score"]):
         scores = cross_validate(
             build_small, X, y, cv, epochs=params["epochs"], batch_size=params["batch_size"], seed=2,
@@ -107,6 +110,6 @@ def test_fit_trains_a_compiled_model_in_place():
     assert all(0 <= a <= 1 for a in history["accuracy"])
     assert not np.allclose(before[0], model.get_weights()[0])
     # the same training as one copy of fit_copies with the same seed
-    (copy,) = fit_copies(build_small, X, y, [np.arange(130)], epochs=3, batch_size=10, seed=4)
+    ((copy, _, _),) = fit_copies(build_small, X, y, [np.arange(130)], epochs=3, batch_size=10, seed=4)
     for ours, theirs in zip(model.get_weights(), copy.get_weights()):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)

@@ -1,0 +1,104 @@
+"""The README is the learner's path: its steps are the scripts' cells, its links resolve, and
+every timing and accuracy it quotes is in docs/measurements.md, the benchmarks' file."""
+
+import re
+
+import pytest
+
+from conftest import ROOT
+
+README = ROOT / "README.md"
+MEASUREMENTS = ROOT / "docs" / "measurements.md"
+SCRIPTS = {
+    "Chapter 1": ROOT / "1_artificial_neural_networks" / "ann.py",
+    "Chapter 2": ROOT / "2_convolutional_neural_networks" / "cnn.py",
+}
+
+
+def chapter(text: str, name: str) -> str:
+    start = re.search(rf"^## {name}\b.*$", text, re.M)
+    assert start, f"the README has no '## {name}' section"
+    end = re.search(r"^## ", text[start.end():], re.M)
+    return text[start.end(): start.end() + end.start() if end else len(text)]
+
+
+def readme_steps(section: str) -> list[tuple[int, str]]:
+    """The numbered list under '### The steps': "1. **Import the dataset.** ..." -> (1, "import the dataset")."""
+    steps = section[section.index("### The steps"):]
+    steps = steps[: re.search(r"^### ", steps[4:], re.M).start() + 4] if re.search(r"^### ", steps[4:], re.M) else steps
+    return [(int(n), name.rstrip(".").strip().lower()) for n, name in re.findall(r"^(\d+)\. \*\*(.+?)\*\*", steps, re.M)]
+
+
+def script_steps(path) -> list[tuple[int, str]]:
+    return [(int(n), name.strip().lower()) for n, name in re.findall(r"^# %% Step (\d+): (.+)$", path.read_text(), re.M)]
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_every_readme_step_is_one_cell_of_the_script(name):
+    listed = readme_steps(chapter(README.read_text(), name))
+    cells = script_steps(SCRIPTS[name])
+    assert listed, f"no steps listed in {name}"
+    assert [n for n, _ in cells] == list(range(1, len(cells) + 1))  # numbered 1, 2, 3, ... without gaps
+    assert listed == cells
+
+
+def test_each_script_starts_its_lesson_within_60_lines():
+    for path in SCRIPTS.values():
+        lines = path.read_text().splitlines()
+        first = next(i for i, line in enumerate(lines) if line.startswith("# %% Step 1:"))
+        assert first <= 60, f"{path.name}: {first} lines before Step 1"
+
+
+def test_the_readme_reads_in_one_sitting():
+    assert len(README.read_text().splitlines()) <= 600
+
+
+def anchors(text: str) -> set[str]:
+    """GitHub's anchors: headings lower-cased, punctuation dropped, spaces to hyphens."""
+    found = set()
+    for heading in re.findall(r"^#+ (.+)$", re.sub(r"```.*?```", "", text, flags=re.S), re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower().replace("`", "")).replace(" ", "-")
+        found.add(slug)
+    return found
+
+
+def documents():
+    return [README, *sorted((ROOT / "docs").glob("*.md"))]
+
+
+@pytest.mark.parametrize("document", documents(), ids=lambda p: p.name)
+def test_every_relative_link_and_anchor_resolves(document):
+    text = re.sub(r"```.*?```", "", document.read_text(), flags=re.S)
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+://", target):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (document.parent / path).resolve() if path else document
+        assert linked.exists(), f"{document.name}: link to missing {target}"
+        if anchor:
+            assert linked.suffix == ".md" and anchor in anchors(linked.read_text()), f"{document.name}: no anchor {target}"
+
+
+# A figure: a number with a decimal point and a unit (46.4 s, 84.00 %, 1.2 GB, 27x), or a bare
+# number with three or four decimals (an accuracy 0.8370, a ROC AUC 0.798, a threshold 0.290).
+FIGURE = re.compile(r"(?<![\w.\-])(\d+\.\d+)\s?(?:%|s\b|min\b|ms\b|MB\b|GB\b|x\b)|(?<![\w.\-])(\d\.\d{3,4})(?![\d.])")
+EXEMPT = re.compile(r"<!-- worked example -->.*?<!-- /worked example -->|```.*?```", re.S)
+
+
+def quoted_figures(document) -> set[str]:
+    text = EXEMPT.sub("", document.read_text())
+    return {a or b for a, b in FIGURE.findall(text)}
+
+
+@pytest.mark.parametrize(
+    "document", [d for d in documents() if d.name not in ("measurements.md", "corrections.md")], ids=lambda p: p.name
+)  # corrections.md quotes the original's figures, not ours
+def test_every_quoted_figure_is_in_the_measurements_file(document):
+    measured = set(re.findall(r"\d+\.\d+", MEASUREMENTS.read_text()))
+    missing = sorted(quoted_figures(document) - measured)
+    assert not missing, f"{document.name} quotes figures that docs/measurements.md does not hold: {missing}"
+
+
+def test_the_figure_pattern_finds_timings_and_accuracies():
+    text = "46.4 s wall, 84.00 % and 0.8370, AUC 0.798, 27.0x; not 0.5, TensorFlow 2.21.0 or Python 3.10-3.13"
+    assert {a or b for a, b in FIGURE.findall(text)} == {"46.4", "84.00", "0.8370", "0.798", "27.0"}

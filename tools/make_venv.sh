@@ -1,0 +1,99 @@
+#!/bin/sh
+# Make the virtualenv the Makefile's targets run in, with a Python that TensorFlow supports.
+#
+#   sh tools/make_venv.sh VENV STAMP    create VENV (if needed), install requirements.txt, touch STAMP
+#   sh tools/make_venv.sh --check VENV  only say which Python would be used (the tests call this)
+#
+# The Python: $PYTHON when given; else the first of python3.13 ... python3.10, python3
+# whose version, asked by running it, TensorFlow 2.21 supports; else, where uv is on the
+# PATH, a Python 3.13 that uv fetches. Otherwise a short message and exit status 2, with
+# nothing left in VENV. GPU=1 also installs TensorFlow's NVIDIA GPU build.
+set -u
+SUPPORTED="3.10 3.11 3.12 3.13"   # widen when TensorFlow ships wheels for a newer Python
+RANGE="3.10-3.13"
+TENSORFLOW="TensorFlow 2.21"
+
+check_only=0
+if [ "${1:-}" = "--check" ]; then check_only=1; shift; fi
+venv=${1:-.venv}
+stamp=${2:-$venv/.installed}
+
+version_of() {  # "3.11", or nothing if $1 does not run (a missing command, a pyenv shim without that version)
+    "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null
+}
+is_supported() {
+    case " $SUPPORTED " in *" $1 "*) return 0 ;; esac
+    return 1
+}
+say() { printf '%s\n' "$*" >&2; }
+no_python() {  # $1: what was found instead
+    say "No Python that $TENSORFLOW supports ($RANGE) was found$1."
+    say "Get one, then run make again:"
+    say "  - uv python install 3.13            (uv: https://docs.astral.sh/uv/)"
+    say "  - your system's package manager     (e.g. apt install python3.12, brew install python@3.13)"
+    say "  - python.org/downloads"
+    say "Or point make at one: make ann PYTHON=/path/to/python3.13"
+    exit 2
+}
+
+# A virtualenv made earlier: keep it if its Python is supported, else say what to do.
+if [ -e "$venv/bin/python" ]; then
+    have=$(version_of "$venv/bin/python")
+    if is_supported "$have"; then
+        say "Python $have ($venv/bin/python); $TENSORFLOW supports $RANGE"
+        [ "$check_only" = 1 ] && exit 0
+        python="$venv/bin/python"
+    else
+        say "$venv was made with Python ${have:-that no longer runs}, which $TENSORFLOW does not support ($RANGE):"
+        say "remove it (make clean, or rm -rf $venv) and run make again."
+        exit 2
+    fi
+else
+    python=""
+    found=""
+    made=0
+    if [ -n "${PYTHON:-}" ]; then
+        have=$(version_of "$PYTHON")
+        if ! is_supported "$have"; then
+            no_python "; PYTHON=$PYTHON is ${have:+Python }${have:-not a Python that runs}"
+        fi
+        python=$PYTHON
+        why="PYTHON=$PYTHON"
+    else
+        for candidate in python3.13 python3.12 python3.11 python3.10 python3; do
+            path=$(command -v "$candidate" 2>/dev/null) || continue
+            have=$(version_of "$path")
+            [ -n "$have" ] && [ -z "$found" ] && found="; $candidate is Python $have"
+            if is_supported "$have"; then python=$path; break; fi
+        done
+    fi
+    if [ -n "$python" ]; then
+        say "Python $have ($python); $TENSORFLOW supports $RANGE"
+        [ "$check_only" = 1 ] && exit 0
+        "$python" -m venv "$venv" || { rm -rf "$venv"; say "could not create $venv with $python"; exit 2; }
+        made=1
+    elif command -v uv >/dev/null 2>&1; then
+        say "No Python $RANGE on the PATH$found: fetching Python 3.13 with uv"
+        [ "$check_only" = 1 ] && exit 0
+        if ! uv venv --seed --python 3.13 "$venv" >&2; then
+            rm -rf "$venv"
+            no_python "$found, and uv could not fetch Python 3.13 (offline?)"
+        fi
+        made=1
+    else
+        no_python "$found"
+    fi
+fi
+
+# Install the requirements; a failed install leaves no half-made virtualenv behind.
+if ! { "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt &&
+       { [ -z "${GPU:-}" ] || "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "tensorflow[and-cuda]~=2.21.0"; }; }; then
+    if [ "${made:-0}" = 1 ]; then
+        rm -rf "$venv"
+        say "installing requirements.txt into $venv failed (see above); $venv was removed: run make again"
+    else
+        say "installing requirements.txt into $venv failed (see above): run make again"
+    fi
+    exit 2
+fi
+touch "$stamp"

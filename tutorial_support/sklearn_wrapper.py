@@ -1,0 +1,120 @@
+"""KerasBinaryClassifier: a Keras network with one sigmoid output as a scikit-learn classifier.
+
+Why not an existing wrapper? ``scikeras`` is no longer maintained and fails inside
+``GridSearchCV`` with scikit-learn 1.6 and later, and ``keras.wrappers.SKLearnClassifier``
+one-hot encodes a binary target (which a one-unit sigmoid output cannot fit) and loses fit
+arguments when scikit-learn clones it. docs/sklearn_wrapper.md shows it in use.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from tutorial_support.runtime import keras
+from tutorial_support.stacked_training import fit_copies, predict_probabilities, ready
+
+
+def _validation_split(rows: np.ndarray, y: np.ndarray, fraction: float, seed: int):
+    """Split ``rows`` into rows to train on and a stratified validation share."""
+    fit_rows, validation_rows = train_test_split(rows, test_size=fraction, stratify=y, random_state=seed)
+    return np.sort(fit_rows), np.sort(validation_rows)
+
+
+class KerasBinaryClassifier(ClassifierMixin, BaseEstimator):
+    """A scikit-learn classifier around a Keras network with one sigmoid output.
+
+    ``build_fn`` returns the network: a ``keras.Sequential`` whose last layer is one
+    sigmoid unit. It may leave out the ``keras.Input`` layer (the network is then built
+    on the width of the data ``fit`` gets) and may leave compiling to the wrapper (Adam,
+    or ``optimizer``, and binary cross-entropy). If it takes an argument named
+    ``optimizer``, the wrapper passes its own setting, so ``GridSearchCV`` can search it.
+
+    A scikit-learn citizen (it passes ``sklearn.utils.estimator_checks.check_estimator``):
+    every setting is a constructor parameter, so ``clone``, ``cross_val_score``,
+    ``GridSearchCV``, ``Pipeline``, ``TunedThresholdClassifierCV`` and
+    ``permutation_importance`` work with it. Any two labels (0/1, "no"/"yes", 1/2) are
+    learnt, ``classes_`` keeps them in sorted order and the second is the positive
+    class: ``predict_proba(X)[:, 1]`` is its probability. Binary only (its tags say
+    so). Input is checked as scikit-learn checks it: NaN, infinity, sparse matrices,
+    1-D arrays and a wrong number of features are refused with scikit-learn's
+    messages. Fitted, it pickles (the Keras network with it).
+
+    ``fit`` trains for ``epochs`` at ``batch_size`` from weights drawn with
+    ``random_state`` (the stacked trainer, one copy). With ``early_stopping=True`` it
+    holds out ``validation_fraction`` of the rows (stratified) and stops once the
+    validation loss has not improved for ``patience`` epochs, keeping the best
+    weights; ``best_epoch_`` says which epoch that was and ``history_`` holds the
+    per-epoch training and validation loss and accuracy.
+    """
+
+    def __init__(
+        self,
+        build_fn=None,
+        epochs=100,
+        batch_size=10,
+        optimizer="adam",
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=10,
+        random_state=0,
+        verbose=0,
+    ):
+        self.build_fn = build_fn
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # one sigmoid output: two classes
+        return tags
+
+    def _network(self, n_features: int) -> keras.Model:
+        if self.build_fn is None:
+            raise ValueError("KerasBinaryClassifier needs build_fn, a function that returns the Keras network")
+        accepted = inspect.signature(self.build_fn).parameters
+        network = self.build_fn(**({"optimizer": self.optimizer} if "optimizer" in accepted else {}))
+        return ready(network, n_features, self.optimizer)
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y)
+        check_classification_targets(y)
+        self.classes_, y01 = np.unique(y, return_inverse=True)
+        if self.classes_.size < 2:
+            raise ValueError(f"y holds only one class ({self.classes_[0]!r}): a classifier needs samples of 2 classes")
+        target_type = type_of_target(y, input_name="y", raise_unknown=True)
+        if target_type != "binary":
+            raise ValueError(f"Only binary classification is supported. The type of the target is {target_type}.")
+        rows, validation = [np.arange(len(y))], None
+        if self.early_stopping:
+            fit_rows, held_out = _validation_split(rows[0], y01, self.validation_fraction, self.random_state)
+            rows, validation = [fit_rows], [held_out]
+        ((self.model_, self.history_, self.best_epoch_),) = fit_copies(
+            lambda: self._network(X.shape[1]), X, y01, rows, epochs=self.epochs, batch_size=self.batch_size,
+            seed=self.random_state, verbose=self.verbose, validation_sets=validation,
+            patience=self.patience if self.early_stopping else None,
+        )  # fmt: skip
+        return self
+
+    def predict_proba(self, X):
+        """Two columns: P(classes_[0]) and P(classes_[1]), in float32, the network's precision."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        p = predict_probabilities(self.model_, X)
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X):
+        """``classes_[1]`` where its probability is above 0.5, else ``classes_[0]``."""
+        check_is_fitted(self)
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(int)]

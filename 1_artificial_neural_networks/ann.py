@@ -278,7 +278,7 @@ if not folds:
 
 # %% Step 15: an improved network
 # designed for this data (README), cross-validated the same way
-IMPROVED_EPOCHS, IMPROVED_BATCH_SIZE = 60, 32  # chosen by cross-validation on the training set
+IMPROVED_EPOCHS, IMPROVED_BATCH_SIZE = args.improved_epochs, 32  # 60 and 32, chosen by cross-validation on the training set
 section(f"Step 15: an improved network ({IMPROVED_EPOCHS} epochs, batch size {IMPROVED_BATCH_SIZE})")
 
 

@@ -49,7 +49,7 @@ def run_cnn(model: str, cache: Path, seed: int = 0, *flags: str) -> tuple[dict, 
     """One default run of cnn.py (plus ``flags``); its metrics.json and its wall-clock seconds."""
     with tempfile.TemporaryDirectory() as out:
         if KEEP is not None:
-            out = str(KEEP / f"{model}-seed{seed}" + ("-" + "-".join(f.strip("-") for f in flags[:2] if f.startswith("--")) if flags else ""))
+            out = str(KEEP / (f"{model}-seed{seed}" + ("-own-data" if "--data" in flags else "")))
         began = time.perf_counter()
         failed = subprocess.run(
             [sys.executable, str(ROOT / "2_convolutional_neural_networks" / "cnn.py"), "--model", model,
@@ -182,8 +182,9 @@ def main() -> None:
             digits_run(cache / "digits")
             phone_photos(cache / "photos")
         if args.seeds > 1 and args.only in (None, "seeds"):
-            if args.only:
-                seed_0 = run_cnn("tutorial", cache / "tutorial")[0]["test"]["accuracy"]
+            if args.only:  # seed 0: from the default run's outputs, kept with --outputs, or run again
+                kept = KEEP / "tutorial-seed0" / "metrics.json" if KEEP else None
+                seed_0 = (json.loads(kept.read_text()) if kept and kept.is_file() else run_cnn("tutorial", cache / "tutorial")[0])["test"]["accuracy"]
             accuracy_over_seeds(args.seeds, cache / "tutorial", seed_0)
         if args.improved and args.only in (None, "improved"):
             full_run("improved", cache / "improved", [])

@@ -12,10 +12,12 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import pytest  # noqa: E402
 
+from image_fixtures import make_image_folder  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 ANN = ROOT / "1_artificial_neural_networks" / "ann.py"
 # the quick run of ann.py that several test modules check (the notebook test runs the same settings)
-QUICK_ANN = ["--epochs", "2", "--folds", "3", "--seed", "1", "--verbose", "0"]
+QUICK_ANN = ["--epochs", "2", "--improved-epochs", "2", "--folds", "3", "--seed", "1", "--verbose", "0"]
 
 
 def script_environment(extra: dict | None = None) -> dict:
@@ -62,3 +64,24 @@ def assert_flag_error(parse, args: list[str], message: str, tmp_path: Path, caps
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+CNN = ROOT / "2_convolutional_neural_networks" / "cnn.py"
+QUICK = ["--epochs", "2", "--image-size", "24", "--batch-size", "8", "--verbose", "0", "--mixed-precision", "off"]
+
+
+def run_cnn(*args, env=None):
+    return subprocess.run(
+        [sys.executable, str(CNN), *map(str, args)],
+        capture_output=True, text=True, timeout=600, env=script_environment(env),
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """cnn.py on tiny generated folders (with a corrupt, an empty and a text file): its base folder and result."""
+    base = tmp_path_factory.mktemp("cnn")
+    make_image_folder(base / "data" / "cats_and_dogs")
+    result = run_cnn("--data", base / "data", "--cache-dir", base / "cache", "--output-dir", base / "out", *QUICK)
+    assert result.returncode == 0, result.stderr
+    return base, result

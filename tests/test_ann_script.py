@@ -31,7 +31,7 @@ def test_outputs_and_metrics_agree_with_the_confusion_matrix(quick_run):
     for name in ("cv", "cv_dropout", "improved"):
         cv = metrics[name]["cv"] if name == "improved" else metrics[name]
         scores = np.array(cv["scores"])
-        settings = (3, 60, 32, 3) if name == "improved" else (3, 2, 10, 3)
+        settings = (3, 2, 32, 3) if name == "improved" else (3, 2, 10, 3)
         assert (cv["folds"], cv["epochs"], cv["batch_size"], len(scores)) == settings
         assert cv["mean"] == pytest.approx(scores.mean())
         assert cv["variance"] == pytest.approx(scores.var())
@@ -195,26 +195,10 @@ def test_a_failed_run_gives_one_line_and_leaves_earlier_outputs_intact(quick_run
     assert {p.name: p.read_bytes() for p in (out / "a").iterdir()} == before
 
 
-def test_tune_prints_every_combination_and_the_best_and_a_fixed_threshold(tmp_path, shared_data):
-    result = run_ann("--epochs", 1, "--folds", 2, "--verbose", 0, "--output-dir", tmp_path, "--tune",
-                     "--tune-grid", "batch_size=50,100;epochs=1;optimizer=adam", "--threshold", "0.25",
-                     env={"DLP_DATA_DIR": str(shared_data)})  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert "combination 1 of 2: {'batch_size': 50, 'epochs': 1, 'optimizer': 'adam'}" in result.stdout
-    assert "combination 2 of 2" in result.stdout
-    tune = json.loads((tmp_path / "metrics.json").read_text())["tune"]
-    assert [row["batch_size"] for row in tune["results"]] == [50, 100]
-    assert tune["best"]["mean"] == max(row["mean"] for row in tune["results"])
-    best = tune["best"]
-    assert f"best: batch_size={best['batch_size']}, epochs=1, optimizer=adam: mean accuracy {best['mean']:.4f}" in result.stdout
-    # a threshold fixed with --threshold
-    threshold = json.loads((tmp_path / "metrics.json").read_text())["threshold"]
-    assert (threshold["value"], threshold["chosen_on"], threshold["rule"]) == (0.25, "given", "fixed")
-    assert "threshold 0.250: given with --threshold" in result.stdout
-
-
-def test_no_folds_chooses_the_threshold_on_a_validation_part(tmp_path, shared_data):
-    result = run_ann("--epochs", 2, "--folds", 0, "--verbose", 0, "--min-recall", "0.6", "--output-dir", tmp_path,
+def test_no_folds_and_the_grid_search(tmp_path, shared_data):
+    """--folds 0 chooses the threshold on a validation part; --tune cross-validates every combination."""
+    result = run_ann("--epochs", 1, "--improved-epochs", 1, "--folds", 0, "--verbose", 0, "--min-recall", "0.6",
+                     "--tune", "--tune-grid", "batch_size=50,100;epochs=1;optimizer=adam", "--output-dir", tmp_path,
                      env={"DLP_DATA_DIR": str(shared_data)})  # fmt: skip
     assert result.returncode == 0, result.stderr
     metrics = json.loads((tmp_path / "metrics.json").read_text())
@@ -227,6 +211,14 @@ def test_no_folds_chooses_the_threshold_on_a_validation_part(tmp_path, shared_da
     assert "--folds 0: the improved network's cross-validation is skipped" in result.stdout
     assert set(metrics["baselines"]["gradient_boosting"]) == {"test_accuracy", "test_roc_auc"}
     assert (tmp_path / "churn_ann_improved.keras").is_file() and (tmp_path / "roc_curve.png").is_file()
+    # the grid search: every combination (10 folds each, as --folds 0 gives none), then the best
+    assert "combination 1 of 2: {'batch_size': 50, 'epochs': 1, 'optimizer': 'adam'}" in result.stdout
+    assert "combination 2 of 2" in result.stdout
+    tune = metrics["tune"]
+    assert [row["batch_size"] for row in tune["results"]] == [50, 100]
+    assert tune["best"]["mean"] == max(row["mean"] for row in tune["results"])
+    best = tune["best"]
+    assert f"best: batch_size={best['batch_size']}, epochs=1, optimizer=adam: mean accuracy {best['mean']:.4f}" in result.stdout
 
 
 def test_ctrl_c_exits_130_and_leaves_earlier_outputs(quick_run, shared_data):

@@ -9,8 +9,7 @@ import jupytext
 import nbclient
 import pytest
 
-from conftest import QUICK_ANN, ROOT, script_environment
-from image_fixtures import make_image_folder
+from conftest import QUICK, QUICK_ANN, ROOT, script_environment
 
 ANN = ROOT / "1_artificial_neural_networks" / "ann.py"
 CNN = ROOT / "2_convolutional_neural_networks" / "cnn.py"
@@ -67,9 +66,10 @@ def stderr_text(notebook) -> str:
 
 
 def test_ann_runs_as_a_notebook_with_the_same_figures_as_the_script(tmp_path, quick_run, shared_data, driver_without_gpu):
-    """The notebook, run from another folder, prints and saves what the script did at the same seed."""
+    """The notebook, run from another folder, prints and saves what the script did at the same seed (its
+    settings cell also fixes the threshold)."""
     notebook = run_as_notebook(
-        ANN, tmp_path, settings=" ".join(QUICK_ANN), env={
+        ANN, tmp_path, settings=" ".join(QUICK_ANN) + " --threshold 0.25", env={
             "DLP_DATA_DIR": str(shared_data), "LD_LIBRARY_PATH": str(driver_without_gpu), "TF_CPP_MIN_LOG_LEVEL": "2",
         },
     )  # fmt: skip
@@ -81,27 +81,35 @@ def test_ann_runs_as_a_notebook_with_the_same_figures_as_the_script(tmp_path, qu
     script_out, _ = quick_run
     theirs = json.loads((script_out / "a" / "metrics.json").read_text())
     assert ours["config"]["epochs"] == 2 and ours["config"]["folds"] == 3  # the settings cell's
-    for key in ("test", "cv", "cv_dropout", "new_customer", "threshold", "baselines", "improved", "feature_importance",
-                "calibration"):  # fmt: skip
+    for key in ("test", "cv", "cv_dropout", "new_customer", "baselines", "improved", "feature_importance", "calibration"):
         assert ours[key] == theirs[key], key
+    # a threshold fixed in the settings cell
+    assert (ours["threshold"]["value"], ours["threshold"]["chosen_on"], ours["threshold"]["rule"]) == (0.25, "given", "fixed")
+    assert "threshold 0.250: given with --threshold" in text
 
 
-def test_cnn_runs_as_a_notebook_with_its_settings_cell(tmp_path, driver_without_gpu):
-    make_image_folder(tmp_path / "data" / "cats_and_dogs", oddities=False)
+def test_cnn_runs_as_a_notebook_with_the_same_figures_as_the_script(tmp_path, tiny_run, driver_without_gpu):
+    """The notebook, on the script's images and image cache, trains the same network (and logs for TensorBoard)."""
+    base, first = tiny_run
+    assert "from the cache" not in first.stdout
+    logs = tmp_path / "logs"
+    settings = f"--data {base / 'data'} --cache-dir {base / 'cache'} --tensorboard {logs} " + " ".join(QUICK)
     notebook = run_as_notebook(
-        CNN, tmp_path, settings="--epochs 3 --image-size 24 --batch-size 8",
-        env={
-            "DLP_DATA_DIR": str(tmp_path / "data"), "KERAS_HOME": str(tmp_path / "keras"),
-            "LD_LIBRARY_PATH": str(driver_without_gpu), "TF_CPP_MIN_LOG_LEVEL": "2",
-        },
+        CNN, tmp_path, settings=settings,
+        env={"LD_LIBRARY_PATH": str(driver_without_gpu), "TF_CPP_MIN_LOG_LEVEL": "2"},
     )  # fmt: skip
     text = outputs_text(notebook)
     assert not LOG_LINE.search(text), LOG_LINE.search(text).group(0)
     assert stderr_text(notebook) == ""
-    assert "Step 5: fit the CNN (3 epochs, batch size 8)" in text
-    metrics = json.loads((tmp_path / "outputs" / "metrics.json").read_text())
-    assert metrics["config"]["epochs"] == 3 and metrics["config"]["image_size"] == 24
-    assert len(metrics["history"]["loss"]) == 3
+    assert "Step 5: fit the CNN (2 epochs, batch size 8)" in text
+    assert "training_set: 32 images (16 cats, 16 dogs) from the cache" in text  # decoded by the script's run
+    ours = json.loads((tmp_path / "outputs" / "metrics.json").read_text())  # beside the notebook
+    theirs = json.loads((base / "out" / "metrics.json").read_text())
+    assert ours["config"]["epochs"] == 2 and ours["config"]["image_size"] == 24
+    assert ours["history"] == theirs["history"] and ours["test"] == theirs["test"]  # same seed, same figures
+    for part in ("train", "validation"):  # TensorBoard's event files, for every epoch's scalars
+        events = list((logs / part).glob("events.out.tfevents.*"))
+        assert len(events) == 1 and events[0].stat().st_size > 0
 
 
 def test_settings_cell_and_command_line_add_up(monkeypatch):

@@ -54,11 +54,13 @@ def test_the_readme_reads_in_one_sitting():
 
 
 def anchors(text: str) -> set[str]:
-    """GitHub's anchors: headings lower-cased, punctuation dropped, spaces to hyphens."""
-    found = set()
+    """GitHub's anchors: headings lower-cased, punctuation dropped, spaces to hyphens; a repeated
+    heading gets -1, -2, ... after its first use."""
+    found, seen = set(), {}
     for heading in re.findall(r"^#+ (.+)$", re.sub(r"```.*?```", "", text, flags=re.S), re.M):
         slug = re.sub(r"[^\w\- ]", "", heading.strip().lower().replace("`", "")).replace(" ", "-")
-        found.add(slug)
+        found.add(f"{slug}-{seen[slug]}" if slug in seen else slug)
+        seen[slug] = seen.get(slug, 0) + 1
     return found
 
 
@@ -82,7 +84,8 @@ def test_every_relative_link_and_anchor_resolves(document):
 # A figure: a number with a decimal point and a unit (46.4 s, 84.00 %, 1.2 GB, 27x), or a bare
 # number with three or four decimals (an accuracy 0.8370, a ROC AUC 0.798, a threshold 0.290).
 FIGURE = re.compile(r"(?<![\w.\-])(\d+\.\d+)\s?(?:%|s\b|min\b|ms\b|MB\b|GB\b|x\b)|(?<![\w.\-])(\d\.\d{3,4})(?![\d.])")
-EXEMPT = re.compile(r"<!-- worked example -->.*?<!-- /worked example -->|```.*?```", re.S)
+# not figures: worked examples (arithmetic, pinned by tests), code blocks and inline code (settings)
+EXEMPT = re.compile(r"<!-- worked example -->.*?<!-- /worked example -->|```.*?```|`[^`\n]*`", re.S)
 
 
 def quoted_figures(document) -> set[str]:

@@ -32,6 +32,9 @@ def parser(default_output_dir: Path) -> argparse.ArgumentParser:
         action="store_true",
         help="skip training: load the model saved in --output-dir and predict --customer",
     )
+    parser.add_argument("--improved-epochs", type=positive_int, default=60,
+                        help="epochs of the improved network of step 15 (60 was chosen by cross-validation on the "
+                        "training set)")
     parser.add_argument("--tune", action="store_true", help="step 12: grid search (minutes, not seconds)")
     parser.add_argument(
         "--tune-grid", default=DEFAULT_TUNE_GRID, help="the grid of --tune, as name=v1,v2;name=v1,v2"

@@ -47,6 +47,11 @@ def importance_bars(importances: dict[str, tuple[float, float]], xlabel: str, ti
     return figure
 
 
+def _two_lines(caption: str) -> str:
+    """ "actual cat, said dog, p = 0.9993" -> the confidence on a line of its own, so captions fit."""
+    return caption.replace(", p = ", "\np = ", 1)
+
+
 def _grid(count: int, columns: int, size: float = 2.0):
     rows = max(1, -(-count // columns))
     figure = Figure(figsize=(size * columns, size * rows + 0.6), layout="constrained")
@@ -67,10 +72,11 @@ def heatmap_figure(images, heatmaps, titles, title: str, columns: int = 4, level
     for a, image, heat, text in zip(axes, images, heatmaps, titles):
         a.imshow(np.asarray(image, dtype=np.uint8))
         shown = a.imshow(np.ma.masked_less(heat, level), cmap="inferno", alpha=0.6, vmin=0, vmax=1)
-        a.set_title(text, fontsize=8)
+        a.set_title(_two_lines(text), fontsize=8)
     if shown is not None:
-        bar = figure.colorbar(shown, ax=list(axes), shrink=0.6, aspect=30)
-        bar.set_label(f"share of the strongest heat (below {level:g}: not coloured)", fontsize=8)
+        bar = figure.colorbar(shown, ax=list(axes), shrink=0.8, aspect=25, pad=0.02)
+        bar.set_label(f"heat (below {level:g}: not coloured)", fontsize=8)
+        bar.ax.tick_params(labelsize=7)
     figure.suptitle(title)
     return figure
 
@@ -79,6 +85,6 @@ def mistakes_figure(images, titles, title: str, columns: int = 4) -> Figure:
     figure, axes = _grid(len(images), columns)
     for a, image, text in zip(axes, images, titles):
         a.imshow(np.asarray(image, dtype=np.uint8))
-        a.set_title(text, fontsize=8)
+        a.set_title(_two_lines(text), fontsize=8)
     figure.suptitle(title)
     return figure

@@ -31,6 +31,9 @@ import numpy as np
 from tutorial_support.runtime import keras, seed_everything, tf
 
 ops = keras.ops
+# XLA compiles an epoch into one fast kernel, but compiling costs about a second: worth it for
+# the course's runs (80,000 steps for step 6), not for a few hundred steps on a tiny table.
+XLA_FROM_STEPS = 5000
 
 
 class StackedDense(keras.layers.Layer):
@@ -85,12 +88,12 @@ def _unstack(stacked: keras.Model, template: keras.Model) -> list[keras.Model]:
     return models
 
 
-def _epoch_function(model: keras.Model, optimizer, features, targets):
+def _epoch_function(model: keras.Model, optimizer, features, targets, jit_compile: bool):
     """One compiled call that runs a whole epoch of steps for all the copies."""
     features = tf.constant(features, dtype=tf.float32)
     targets = tf.constant(targets.reshape(-1, 1), dtype=tf.float32)
 
-    @tf.function(jit_compile=True)
+    @tf.function(jit_compile=jit_compile)
     def run_epoch(batches, weights):
         # batches: (steps, copies, batch) row numbers; weights: 1 for a row, 0 for the
         # padding that fills a last, shorter batch up to the batch size.
@@ -171,7 +174,7 @@ def _train(template: keras.Model, X, y, train_sets, *, epochs, batch_size, seed,
     for (size, validation_size), members in sorted(_groups(train_sets, validation_sets).items()):
         stacked = _stack(template, len(members))
         optimizer = template.optimizer.__class__.from_config(template.optimizer.get_config())
-        run_epoch = _epoch_function(stacked, optimizer, X, y)
+        run_epoch = _epoch_function(stacked, optimizer, X, y, jit_compile=epochs * -(-size // batch_size) >= XLA_FROM_STEPS)
         shuffle = np.random.default_rng(seed)
         stacked_rows = np.stack([train_sets[i] for i in members])
         history = {"loss": [], "accuracy": []}

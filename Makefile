@@ -3,7 +3,7 @@
 #   make cnn      train and evaluate the cats-vs-dogs CNN (2_convolutional_neural_networks/cnn.py)
 #   make test     run the test suite
 #   make bench    run the benchmarks: they print their figures and write docs/measurements.md,
-#                 the file the README quotes (about 40 minutes on 2 cores)
+#                 the file the README quotes (well over an hour on a 2-core CPU: see that file)
 #   make notebooks  write notebooks/ann.ipynb and notebooks/cnn.ipynb from the scripts (jupytext)
 # Options: ARGS="--epochs 10" passes flags to a script; GPU=1 installs TensorFlow's
 # NVIDIA GPU build (Linux); DLP_DATA_DIR=folder uses a local copy of the data;

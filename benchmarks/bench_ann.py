@@ -1,7 +1,7 @@
 """ANN benchmark: the default `python ann.py` run, the straightforward Keras fit beside it,
 the grid search of step 12, and the spread over seeds. Writes docs/measurements.md.
 
-    python benchmarks/bench_ann.py                 # default run and straightforward fit (about 3 minutes)
+    python benchmarks/bench_ann.py                 # default run and straightforward fit
     python benchmarks/bench_ann.py --tune          # also step 12's grid search at its defaults
     python benchmarks/bench_ann.py --seeds 5       # also seeds 1-4 (without cross-validation)
 

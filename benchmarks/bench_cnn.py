@@ -2,9 +2,11 @@
 the spread over seeds and the improved network. Writes docs/measurements.md.
 
     python benchmarks/bench_cnn.py              # data, the tutorial network's default run, the digits,
-                                                # decoding 12 MP photos (about 5 minutes)
-    python benchmarks/bench_cnn.py --seeds 5    # also the tutorial network with seeds 1-4 (about 2.5 minutes each)
-    python benchmarks/bench_cnn.py --improved   # also the improved network (about 12 minutes on 2 cores)
+                                                # decoding 12 MP photos
+    python benchmarks/bench_cnn.py --seeds 5    # also the tutorial network with seeds 1-4 (a default run each)
+    python benchmarks/bench_cnn.py --improved   # also the improved network (about four default runs)
+
+docs/measurements.md says how long each took.
 
 Every training run starts from an empty image cache in a temporary folder, so its time
 includes decoding the JPEGs.

@@ -21,9 +21,21 @@ from tutorial_support.stacked_training import fit_copies
 from tutorial_support.runtime import keras
 
 
-def build_without_input():
-    """A Sequential network without keras.Input and uncompiled: the wrapper builds and compiles it."""
-    return keras.Sequential([keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
+class BuildWithoutInput:
+    """A Sequential network without keras.Input and uncompiled: the wrapper builds and compiles it.
+
+    A class rather than a function so that its repr, and so the test ids scikit-learn makes from
+    it, are the same in every process (pytest-xdist's workers must collect the same tests).
+    """
+
+    def __call__(self):
+        return keras.Sequential([keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
+
+    def __repr__(self):
+        return "build_without_input"
+
+
+build_without_input = BuildWithoutInput()
 
 
 @parametrize_with_checks([KerasBinaryClassifier(build_without_input, epochs=20, batch_size=8)])

@@ -184,8 +184,6 @@ labels = list(range(n_classes))
 cm = confusion_metrics.confusion_matrix(test.labels, predicted, labels=labels)
 # with two classes the second (dogs) is the positive class; with more, every class in turn
 print(confusion_metrics.format_report(cm, labels=class_names, positive=class_names[1] if n_classes == 2 else None))
-per_class = confusion_metrics.per_class(cm, labels=class_names)
-overall = confusion_metrics.summary(cm, labels=class_names)
 
 # %% Step 7: what the network looks at and gets wrong
 section("Step 7: what the network looks at and gets wrong")
@@ -223,13 +221,7 @@ for index in (0, len(test.files) - 1):  # the first and the last test image (a c
 
 # %% Outputs: model, figures and metrics.json, published together (by the chief alone)
 results = {
-    "test": {
-        "confusion_matrix": cm.tolist(), "labels": labels, "class_names": class_names, "accuracy": overall.accuracy,
-        "per_class": {c.label: {"precision": c.precision, "recall": c.recall, "f1": c.f1, "support": c.support}
-                      for c in per_class},
-        "averages": {name: vars(getattr(overall, name)) for name in ("macro", "micro", "weighted")},
-        "calibration": calibration,
-    },
+    "test": {**reports.class_report(cm, class_names), "calibration": calibration},
     "history": {key: [float(v) for v in values] for key, values in history.items()},
     "distribution": {"strategy": args.strategy, "workers": workers, "replicas": strategy.num_replicas_in_sync},
     "precision": policy,

@@ -1,21 +1,22 @@
-"""KerasBinaryClassifier as a scikit-learn citizen: scikit-learn's own checks, and the tools that use them."""
+"""KerasClassifier as a scikit-learn citizen: scikit-learn's own checks (two classes and more), and the tools
+that use them."""
 
 import pickle
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import NotFittedError
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, TunedThresholdClassifierCV
+from sklearn.model_selection import StratifiedKFold, TunedThresholdClassifierCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from churn_fixtures import learnable_problem
-from tutorial_support import KerasBinaryClassifier
+from tutorial_support import KerasClassifier
 from tutorial_support.cross_validation import cross_validate_details
 from tutorial_support.stacked_training import fit_copies
 from tutorial_support.runtime import keras
@@ -24,12 +25,14 @@ from tutorial_support.runtime import keras
 class BuildWithoutInput:
     """A Sequential network without keras.Input and uncompiled: the wrapper builds and compiles it.
 
-    A class rather than a function so that its repr, and so the test ids scikit-learn makes from
-    it, are the same in every process (pytest-xdist's workers must collect the same tests).
+    It takes the number of classes: one sigmoid unit for two, a softmax for more. A class rather
+    than a function so that its repr, and so the test ids scikit-learn makes from it, are the same
+    in every process (pytest-xdist's workers must collect the same tests).
     """
 
-    def __call__(self):
-        return keras.Sequential([keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
+    def __call__(self, n_classes=2):
+        output = keras.layers.Dense(1, activation="sigmoid") if n_classes == 2 else keras.layers.Dense(n_classes, activation="softmax")
+        return keras.Sequential([keras.layers.Dense(8, activation="relu"), output])
 
     def __repr__(self):
         return "build_without_input"
@@ -38,20 +41,43 @@ class BuildWithoutInput:
 build_without_input = BuildWithoutInput()
 
 
-@parametrize_with_checks([KerasBinaryClassifier(build_without_input, epochs=20, batch_size=8)])
+@parametrize_with_checks([KerasClassifier(build_without_input, epochs=20, batch_size=8)])
 def test_scikit_learn_estimator_checks(estimator, check):
-    check(estimator)
+    check(estimator)  # multi-class checks included: its tags say it handles any number of classes
 
 
-def test_binary_only_by_its_tags():
-    assert KerasBinaryClassifier(build_without_input).__sklearn_tags__().classifier_tags.multi_class is False
+def test_multi_class_by_its_tags_and_the_old_name_still_imports():
+    assert KerasClassifier(build_without_input).__sklearn_tags__().classifier_tags.multi_class is True
+    from tutorial_support import KerasBinaryClassifier
+
+    assert KerasBinaryClassifier is KerasClassifier
+
+
+def test_three_named_classes_softmax_probabilities_and_predictions():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    names = np.array(["setosa", "versicolor", "virginica"], dtype=object)[y]
+    model = KerasClassifier(build_without_input, epochs=60, batch_size=16).fit(X, names)
+    assert model.classes_.tolist() == ["setosa", "versicolor", "virginica"]
+    assert model.model_.layers[-1].units == 3 and model.model_.loss == "sparse_categorical_crossentropy"
+    proba = model.predict_proba(X)
+    assert proba.shape == (150, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(model.predict(X), model.classes_[np.argmax(proba, axis=1)])
+    assert np.mean(model.predict(X) == names) > 0.8  # a third would be guessing
+    # cross-validation and the stacked folds agree for three classes too
+    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    sklearn_scores = cross_val_score(KerasClassifier(build_without_input, epochs=5, batch_size=16), X, y, cv=cv)
+    stacked = cross_validate_details(lambda: build_without_input(3), X, y, cv, epochs=5, batch_size=16)
+    np.testing.assert_allclose(stacked.scores, sklearn_scores, atol=1e-12)
+    assert stacked.probabilities.shape == (150, 3)
 
 
 @pytest.mark.parametrize("labels", [("no", "yes"), (1, 2), (-1, 1)])
 def test_any_two_labels_map_to_0_1_and_back(labels):
     X, y01 = learnable_problem(120)
     y = np.array(labels, dtype=object if isinstance(labels[0], str) else None)[y01]
-    model = KerasBinaryClassifier(build_without_input, epochs=30, batch_size=16).fit(X, y)
+    model = KerasClassifier(build_without_input, epochs=30, batch_size=16).fit(X, y)
     assert model.classes_.tolist() == list(labels)
     assert set(model.predict(X)) <= set(labels)
     proba = model.predict_proba(X)
@@ -61,39 +87,37 @@ def test_any_two_labels_map_to_0_1_and_back(labels):
     np.testing.assert_array_equal(model.predict(X), np.where(proba[:, 1] > 0.5, labels[1], labels[0]))
     assert model.n_features_in_ == 11
     # the labels are only names: 0/1 targets give the very same network
-    as_0_1 = KerasBinaryClassifier(build_without_input, epochs=30, batch_size=16).fit(X, y01)
+    as_0_1 = KerasClassifier(build_without_input, epochs=30, batch_size=16).fit(X, y01)
     np.testing.assert_array_equal(as_0_1.predict_proba(X), proba)
     assert np.mean(model.predict(X) == y) > max(y01.mean(), 1 - y01.mean())  # better than the majority
 
 
 def test_not_fitted_refused_inputs_and_messages():
     X, y = learnable_problem(60)
-    model = KerasBinaryClassifier(build_without_input, epochs=2)
+    model = KerasClassifier(build_without_input, epochs=2)
     with pytest.raises(NotFittedError):
         model.predict(X)
     with pytest.raises(ValueError, match="Input X contains NaN"):
         model.fit(np.where(np.eye(60, 11) == 1, np.nan, X), y)
     with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
         model.fit(X[:, 0], y)
-    with pytest.raises(ValueError, match="Only binary classification is supported"):
-        model.fit(X, np.arange(60) % 3)
     with pytest.raises(ValueError, match="only one class"):
         model.fit(X, np.zeros(60))
     model.fit(X, y)
-    with pytest.raises(ValueError, match="X has 5 features, but KerasBinaryClassifier is expecting 11"):
+    with pytest.raises(ValueError, match="X has 5 features, but KerasClassifier is expecting 11"):
         model.predict(X[:, :5])
 
 
 def test_pickles_with_its_network(tmp_path):
     X, y = learnable_problem(80)
-    model = KerasBinaryClassifier(build_without_input, epochs=5, batch_size=16).fit(X, y)
+    model = KerasClassifier(build_without_input, epochs=5, batch_size=16).fit(X, y)
     again = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
 
 
 def test_early_stopping_keeps_the_best_epoch():
     X, y = learnable_problem(300)
-    model = KerasBinaryClassifier(
+    model = KerasClassifier(
         build_without_input, epochs=200, batch_size=16, early_stopping=True, validation_fraction=0.2, patience=3
     ).fit(X, y)
     history = model.history_
@@ -113,7 +137,7 @@ def test_pipeline_tuned_threshold_and_permutation_importance():
     X, y = make_classification(n_samples=300, n_features=6, n_informative=3, n_redundant=0, random_state=0)
     X = X * [1, 100, 1, 1000, 1, 1]  # features on very different scales: the pipeline's scaler matters
     table = pd.DataFrame(X, columns=[f"x{i}" for i in range(6)])
-    pipeline = make_pipeline(StandardScaler(), KerasBinaryClassifier(build_without_input, epochs=100, batch_size=16))
+    pipeline = make_pipeline(StandardScaler(), KerasClassifier(build_without_input, epochs=100, batch_size=16))
     pipeline.fit(table, y)
     assert roc_auc_score(y, pipeline.predict_proba(table)[:, 1]) > 0.85
 

@@ -7,34 +7,40 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_sco
 
 from churn_fixtures import learnable_problem
 from tutorial_support.cross_validation import cross_validate
-from tutorial_support.sklearn_wrapper import KerasBinaryClassifier
+from tutorial_support.sklearn_wrapper import KerasClassifier
 from tutorial_support.stacked_training import fit, fit_copies
 from tutorial_support.runtime import keras, seed_everything
 
 
-def build_small(optimizer="adam", dropout=0.0):
-    """The tutorial's network shape (ann.py builds the same)."""
+def build_small(optimizer="adam", dropout=0.0, n_classes=2):
+    """The tutorial's network shape (ann.py builds the same); a softmax for three classes or more."""
     layers = [keras.Input(shape=(11,))]
     for _ in range(2):
         layers.append(keras.layers.Dense(6, activation="relu", kernel_initializer="uniform"))
         if dropout:
             layers.append(keras.layers.Dropout(dropout))
-    layers.append(keras.layers.Dense(1, activation="sigmoid", kernel_initializer="uniform"))
+    if n_classes == 2:
+        layers.append(keras.layers.Dense(1, activation="sigmoid", kernel_initializer="uniform"))
+    else:
+        layers.append(keras.layers.Dense(n_classes, activation="softmax", kernel_initializer="uniform"))
     model = keras.Sequential(layers)
-    model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
+    loss = "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
     return model
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
-def test_each_copy_is_trained_exactly_like_plain_keras(optimizer):
-    """Copies on different rows (and a last, shorter batch) match Keras' train_on_batch."""
+@pytest.mark.parametrize("optimizer, n_classes", [("adam", 2), ("rmsprop", 2), ("adam", 3)])
+def test_each_copy_is_trained_exactly_like_plain_keras(optimizer, n_classes):
+    """Copies on different rows (and a last, shorter batch) match Keras' train_on_batch (sigmoid and softmax)."""
     X, y = learnable_problem(150)
+    if n_classes == 3:  # three classes from the same rows: a softmax and sparse cross-entropy
+        y = y + (X[:, 0] > 0.5)
     rng = np.random.default_rng(1)
     train_sets = [np.sort(rng.choice(150, 97, replace=False)) for _ in range(2)]  # 97 rows: last batch of 7
     epochs, batch_size, seed = 2, 10, 5
     trained = fit_copies(
         build_small, X, y, train_sets, epochs=epochs, batch_size=batch_size, seed=seed,
-        build_args={"optimizer": optimizer},
+        build_args={"optimizer": optimizer, "n_classes": n_classes},
     )  # fmt: skip
     models = [model for model, _, _ in trained]
 
@@ -42,7 +48,7 @@ def test_each_copy_is_trained_exactly_like_plain_keras(optimizer):
     orders = [shuffle.permutation(97) for _ in range(epochs)]  # the trainer's row orders
     for rows, trained in zip(train_sets, models):
         seed_everything(seed)
-        reference = build_small(optimizer=optimizer)  # same seed: same initial weights
+        reference = build_small(optimizer=optimizer, n_classes=n_classes)  # same seed: same initial weights
         for order in orders:
             for start in range(0, 97, batch_size):
                 batch = rows[order[start : start + batch_size]]
@@ -57,21 +63,21 @@ def test_cross_validate_equals_cross_val_score_with_the_wrapper():
     X, y = learnable_problem(203)  # folds of unequal size: several stacked groups
     cv = StratifiedKFold(n_splits=4)
     ours = cross_validate(build_small, X, y, cv, epochs=4, batch_size=16, seed=3)
-    sklearn = cross_val_score(KerasBinaryClassifier(build_small, epochs=4, batch_size=16, random_state=3), X, y, cv=cv)
+    sklearn = cross_val_score(KerasClassifier(build_small, epochs=4, batch_size=16, random_state=3), X, y, cv=cv)
     np.testing.assert_allclose(ours, sklearn, atol=1e-9)
     assert ours.mean() > 0.6  # it learnt something
 
 
 def test_wrapper_clones_and_grid_searches():
     X, y = learnable_problem(120)
-    estimator = KerasBinaryClassifier(build_small, epochs=3, batch_size=20, optimizer="rmsprop", random_state=2)
+    estimator = KerasClassifier(build_small, epochs=3, batch_size=20, optimizer="rmsprop", random_state=2)
     copy = clone(estimator)
     assert copy.get_params() == estimator.get_params()
     assert copy is not estimator and not hasattr(copy, "model_")
 
     grid = {"batch_size": [20], "optimizer": ["adam", "rmsprop"], "epochs": [2]}
     cv = StratifiedKFold(n_splits=2)
-    search = GridSearchCV(KerasBinaryClassifier(build_small, random_state=2), grid, cv=cv, scoring="accuracy")
+    search = GridSearchCV(KerasClassifier(build_small, random_state=2), grid, cv=cv, scoring="accuracy")
     search.fit(X, y)
     assert len(search.cv_results_["params"]) == 2
     for params, mean in zip(search.cv_results_["params"], search.cv_results_["mean_test_score"]):
@@ -85,10 +91,12 @@ def test_wrapper_clones_and_grid_searches():
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
 
 
-def test_wrapper_refuses_non_binary_targets():
+def test_wrapper_refuses_a_network_whose_output_does_not_fit_the_classes():
     X, _ = learnable_problem(30)
-    with pytest.raises(ValueError, match="Only binary classification is supported"):
-        KerasBinaryClassifier(build_small, epochs=1).fit(X, np.arange(30) % 3)
+    with pytest.raises(ValueError, match="y has 3 classes, so the network's last layer needs 3 units"):
+        KerasClassifier(lambda: build_small(), epochs=1).fit(X, np.arange(30) % 3)
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        KerasClassifier(build_small, epochs=1).fit(X, np.linspace(0, 1, 30))
 
 
 def test_same_seed_same_result_and_dropout_trains():

@@ -15,7 +15,7 @@ Chapter 1 (ann.py):
 - ``stacked_training``: many copies of a small network trained at once; ``fit`` and
   ``predict_probabilities``, the fast counterparts of ``model.fit`` and ``model.predict``.
 - ``cross_validation``: cross-validation with every fold trained at once.
-- ``sklearn_wrapper``: ``KerasBinaryClassifier``, a Keras network as a scikit-learn classifier.
+- ``sklearn_wrapper``: ``KerasClassifier``, a Keras network as a scikit-learn classifier.
 
 Chapter 2 (cnn.py):
 - ``images``: the image pipeline with its decoded-image cache.
@@ -35,10 +35,10 @@ for _name in ("tensorflow", "keras", "sklearn", "pandas", "matplotlib", "PIL"):
 
 
 def __getattr__(name: str):
-    # `from tutorial_support import KerasBinaryClassifier`, imported on first use so that
-    # the light modules (cli, data, outputs) can be imported without loading TensorFlow.
-    if name == "KerasBinaryClassifier":
-        from tutorial_support.sklearn_wrapper import KerasBinaryClassifier
+    # `from tutorial_support import KerasClassifier` (or its older name KerasBinaryClassifier),
+    # imported on first use so that the light modules (cli, data, outputs) load without TensorFlow.
+    if name in ("KerasClassifier", "KerasBinaryClassifier"):
+        from tutorial_support import sklearn_wrapper
 
-        return KerasBinaryClassifier
+        return getattr(sklearn_wrapper, name)
     raise AttributeError(f"module 'tutorial_support' has no attribute {name!r}")

@@ -15,17 +15,29 @@ OPTIMIZERS = ("adam", "rmsprop", "sgd", "adamw", "nadam")
 
 
 def parser(default_output_dir: Path) -> argparse.ArgumentParser:
-    parser = base_parser("Train and evaluate the churn ANN.", default_output_dir=default_output_dir)
+    parser = base_parser(
+        "Train and evaluate the churn ANN (or a classifier of any CSV: --data table.csv --target COLUMN).",
+        default_output_dir=default_output_dir,
+    )
     parser.add_argument("--epochs", type=positive_int, default=100, help="training epochs (fit and every CV fold)")
     parser.add_argument("--batch-size", type=positive_int, default=10, help="rows per training step")
     parser.add_argument(
         "--folds", type=non_negative_int, default=10, help="cross-validation folds (steps 10-11); 0 skips them"
     )
     parser.add_argument(
+        "--target", default="Exited", help="the column to predict (default Exited); with --data table.csv, any "
+        "column of classes of your own table",
+    )  # fmt: skip
+    parser.add_argument(
+        "--positive", default=None, metavar="VALUE",
+        help="two classes: the class whose probability the network gives (default: the rarer class)",
+    )  # fmt: skip
+    parser.add_argument(
         "--customer",
         default="",
-        help='the customer of step 8, e.g. "Geography=Spain,Age=55"; fields you leave out '
-        "keep the example's values (France, CreditScore 600, Male, Age 40, ...)",
+        help='the customer (row) of step 8, e.g. "Geography=Spain,Age=55"; fields you leave out keep the '
+        "example's values (France, CreditScore 600, Male, Age 40, ...), or in your own table the training rows' "
+        "median or most frequent value",
     )
     parser.add_argument(
         "--predict-only",

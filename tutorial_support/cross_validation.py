@@ -1,6 +1,6 @@
 """Cross-validation of a small Keras network, every fold trained at once (stacked_training.py).
 
-``cross_validate`` gives the same scores as ``cross_val_score(KerasBinaryClassifier(...))``;
+``cross_validate`` gives the same scores as ``cross_val_score(KerasClassifier(...))``;
 ``cross_validate_details`` also keeps each row's out-of-fold prediction and the held-out
 learning curve.
 """
@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score
 
 from tutorial_support.runtime import keras
-from tutorial_support.stacked_training import fit_copies, predict_probabilities
+from tutorial_support.stacked_training import fit_copies, predict_probabilities, predicted_classes
 
 
 @dataclass
@@ -22,7 +22,7 @@ class CrossValidation:
     """What a cross-validation gives beyond the scores.
 
     ``scores``: accuracy on each held-out fold. ``probabilities``: every row's P(class 1)
-    from the fold model that did not train on it (out-of-fold, as ``cross_val_predict``
+    (two classes) or one column per class (softmax) from the fold model that did not train on it (out-of-fold, as ``cross_val_predict``
     gives them). ``held_out``: the mean over the folds of the loss and accuracy on the
     held-out fold after every epoch (``val_loss``, ``val_accuracy``) beside the mean
     training ``loss`` and ``accuracy``: a learning curve measured on rows no fold
@@ -54,10 +54,11 @@ def cross_validate_details(
         build_model, X, y, [train for train, _ in splits], epochs=epochs, batch_size=batch_size, seed=seed,
         build_args=build_args, verbose=verbose, validation_sets=[test for _, test in splits],
     )  # fmt: skip
-    probabilities = np.zeros(len(y))
-    for (model, _, _), (_, test) in zip(trained, splits):
-        probabilities[test] = predict_probabilities(model, X[test])
-    scores = np.array([accuracy_score(y[test], probabilities[test] > 0.5) for _, test in splits])
+    held_out = [predict_probabilities(model, X[test]) for (model, _, _), (_, test) in zip(trained, splits)]
+    probabilities = np.zeros((len(y), *held_out[0].shape[1:]))
+    for p, (_, test) in zip(held_out, splits):
+        probabilities[test] = p
+    scores = np.array([accuracy_score(y[test], predicted_classes(probabilities[test])) for _, test in splits])
     curves = {key: np.mean([history[key] for _, history, _ in trained], axis=0).tolist() for key in trained[0][1]}
     return CrossValidation(scores, probabilities, curves)
 
@@ -65,7 +66,7 @@ def cross_validate_details(
 def cross_validate(build_model: Callable[..., keras.Model], X: np.ndarray, y: np.ndarray, cv, **settings) -> np.ndarray:
     """Accuracy on each held-out fold of ``cv`` (a scikit-learn splitter), in fold order.
 
-    The same figures as ``cross_val_score(KerasBinaryClassifier(...), X, y, cv=cv)``,
+    The same figures as ``cross_val_score(KerasClassifier(...), X, y, cv=cv)``,
     with all the folds trained together. ``settings``: as :func:`cross_validate_details`
     (epochs, batch_size, seed, build_args, verbose).
     """

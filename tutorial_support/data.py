@@ -56,10 +56,14 @@ def _how_to_supply(what: str) -> str:
 
 
 def churn_csv(data: Path | None = None, cache_dir: Path | None = None) -> Path:
-    """Path of Churn_Modelling.csv: the reader's copy, or a verified download."""
+    """Path of Churn_Modelling.csv (the reader's copy, or a verified download), or of the table file given."""
     chosen = chosen_data_dir(data)
     if chosen is not None:
-        path = chosen if chosen.is_file() else chosen / CHURN_FILE
+        if chosen.suffix and not chosen.is_dir():  # a file of one's own: ann.py --data table.csv --target COLUMN
+            if not chosen.is_file():
+                raise TutorialError(f"no such file: {chosen}")
+            return chosen
+        path = chosen / CHURN_FILE
         if not path.is_file():
             raise TutorialError(
                 f"no churn data at {path}: put {CHURN_FILE} there, or point --data "

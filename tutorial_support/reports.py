@@ -29,15 +29,15 @@ def decision_metrics(y_true, probabilities, threshold: float) -> dict:
     }  # fmt: skip
 
 
-def print_decisions(columns: dict[str, dict]) -> None:
-    """Test-set decisions at several thresholds, side by side, in the words a bank would use."""
+def print_decisions(columns: dict[str, dict], words: dict[str, str]) -> None:
+    """Test-set decisions at several thresholds, side by side, in the table's words (a bank's: customers who leave)."""
     width = max(len(name) for name in columns) + 2
     print(" " * 30 + "".join(f"{name:>{width}}" for name in columns))
     rows = {
-        "customers flagged": lambda cm: cm[0][1] + cm[1][1],
-        "  of whom leave (TP)": lambda cm: cm[1][1],
-        "  of whom stay (FP)": lambda cm: cm[0][1],
-        "leavers missed (FN)": lambda cm: cm[1][0],
+        f"{words['rows']} flagged": lambda cm: cm[0][1] + cm[1][1],
+        f"  of whom {words['yes']} (TP)": lambda cm: cm[1][1],
+        f"  of whom {words['no']} (FP)": lambda cm: cm[0][1],
+        f"{words['missed']} missed (FN)": lambda cm: cm[1][0],
     }
     for label, count in rows.items():
         print(f"{label:<30}" + "".join(f"{count(c['confusion_matrix']):>{width},}" for c in columns.values()))
@@ -45,17 +45,44 @@ def print_decisions(columns: dict[str, dict]) -> None:
         print(f"{metric:<30}" + "".join(f"{c[metric]:>{width}.2%}" for c in columns.values()))
     for name, c in columns.items():
         (_, fp), (fn, tp) = c["confusion_matrix"]
-        print(f"{name}: flags {tp + fp:,} customers, of whom {tp} leave; finds {tp} of the {tp + fn} who leave")
+        print(f"{name}: flags {tp + fp:,} {words['rows']}, of whom {tp} {words['yes']}; "
+              f"finds {tp} of the {tp + fn} who {words['yes']}")  # fmt: skip
 
 
-def customer_verdict(customer: pd.DataFrame, probability: float) -> dict:
-    """Print one customer's fields, P(leaves) and the verdict at 0.5; return them for metrics.json."""
+def customer_verdict(customer: pd.DataFrame, probabilities: np.ndarray, classes: list[str], course: bool) -> dict:
+    """Print one customer's (row's) fields, the probabilities and the verdict; return them for metrics.json.
+
+    The course's customer: P(leaves) and "leaves the bank" above 0.5. Two classes: P(positive class)
+    and the class it gives at 0.5. More: every class's probability and the most likely class.
+    """
     print(
         "Customer: " + ", ".join(f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
                                  for name, value in customer.iloc[0].items())
     )  # fmt: skip
-    print(f"P(leaves) = {probability:.3f} -> {'leaves the bank' if probability > 0.5 else 'stays'}")
-    return {"probability": probability, "leaves": probability > 0.5}
+    probabilities = np.atleast_1d(np.asarray(probabilities, dtype=np.float64))
+    if probabilities.size == 1:  # one sigmoid output: P(class 1)
+        probability = float(probabilities[0])
+        if course:
+            print(f"P(leaves) = {probability:.3f} -> {'leaves the bank' if probability > 0.5 else 'stays'}")
+            return {"probability": probability, "leaves": probability > 0.5}
+        said = classes[int(probability > 0.5)]
+        print(f"P({classes[1]}) = {probability:.3f} -> {said}")
+        return {"probability": probability, "class": said}
+    said = classes[int(np.argmax(probabilities))]
+    print(", ".join(f"P({name}) = {p:.3f}" for name, p in zip(classes, probabilities)) + f" -> {said}")
+    return {"probabilities": dict(zip(classes, probabilities.tolist())), "class": said}
+
+
+def class_report(cm: np.ndarray, class_names: list[str]) -> dict:
+    """metrics.json's test results for any number of classes: the matrix, accuracy, per class and averages."""
+    overall = confusion_metrics.summary(cm, labels=class_names)
+    return {
+        "confusion_matrix": np.asarray(cm).tolist(), "labels": list(range(len(class_names))),
+        "class_names": list(class_names), "accuracy": overall.accuracy,
+        "per_class": {c.label: {"precision": c.precision, "recall": c.recall, "f1": c.f1, "support": c.support}
+                      for c in confusion_metrics.per_class(cm, labels=class_names)},
+        "averages": {name: vars(getattr(overall, name)) for name in ("macro", "micro", "weighted")},
+    }  # fmt: skip
 
 
 def cross_validation_report(name: str, scores: np.ndarray, folds: int, epochs: int, batch_size: int) -> dict:
@@ -70,11 +97,11 @@ def cross_validation_report(name: str, scores: np.ndarray, folds: int, epochs: i
     }  # fmt: skip
 
 
-def print_bending_units(firing: list[np.ndarray], bending: list[int]) -> None:
+def print_bending_units(firing: list[np.ndarray], bending: list[int], rows: str = "customers") -> None:
     for k, share in enumerate(firing, 1):
         print(
             f"hidden layer {k}: {bending[k - 1]} of {share.size} units bend; they fire for "
-            + ", ".join(f"{v:.0%}" for v in share) + " of the training customers"
+            + ", ".join(f"{v:.0%}" for v in share) + f" of the training {rows}"
         )  # fmt: skip
 
 
@@ -83,7 +110,8 @@ def print_comparison(rows: list[tuple]) -> None:
     print(f"\n{'model':<22}{'test accuracy':>15}{'test ROC AUC':>14}{'CV accuracy':>13}")
     for name, accuracy, auc, cv_mean in rows:
         cv = f"{cv_mean:>13.4f}" if cv_mean is not None else f"{'-':>13}"
-        print(f"{name:<22}{accuracy:>15.4f}{auc:>14.3f}{cv}")
+        auc = f"{auc:>14.3f}" if auc is not None else f"{'-':>14}"  # ROC AUC: two classes
+        print(f"{name:<22}{accuracy:>15.4f}{auc}{cv}")
 
 
 # ---- cnn.py ----

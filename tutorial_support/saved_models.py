@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tutorial_support import augmentation  # noqa: F401  (registers RandomShearZoomFlip, so saved CNNs load)
-from tutorial_support import explain, figures, images, reports
+from tutorial_support import churn, explain, figures, images, reports, tables
 from tutorial_support.errors import TutorialError
 from tutorial_support.outputs import StagedOutputs
 from tutorial_support.runtime import keras
@@ -21,20 +21,26 @@ ANN_MODEL, ANN_IMPROVED_MODEL, ANN_PREPROCESSING = "churn_ann.keras", "churn_ann
 CNN_MODEL = "cnn_model.keras"
 
 
-def predict_customer(model, preprocessing, customer: pd.DataFrame) -> dict:
+def predict_customer(model, preprocessing, customer: pd.DataFrame, class_names: list[str], course: bool) -> dict:
     """Step 8: the customer's readable fields through the fitted encoder and scaler, then the network."""
-    probability = float(predict_probabilities(model, preprocessing.transform(customer))[0])
-    return reports.customer_verdict(customer, probability)
+    probabilities = predict_probabilities(model, preprocessing.transform(customer))[0]
+    return reports.customer_verdict(customer, probabilities, class_names, course)
 
 
-def predict_customer_from_saved(output_dir: Path, customer: pd.DataFrame) -> dict:
-    """ann.py --predict-only: step 8 with the model and preprocessing saved in ``output_dir``."""
+def predict_customer_from_saved(output_dir: Path, text: str) -> dict:
+    """ann.py --predict-only: step 8 with the model, preprocessing and table description saved in ``output_dir``."""
     model_path, preprocessing_path = output_dir / ANN_MODEL, output_dir / ANN_PREPROCESSING
-    if not (model_path.is_file() and preprocessing_path.is_file()):
+    metrics_path = output_dir / "metrics.json"
+    if not (model_path.is_file() and preprocessing_path.is_file() and metrics_path.is_file()):
         raise TutorialError(f"no saved model in {output_dir}: run ann.py once without --predict-only")
+    about = json.loads(metrics_path.read_text()).get("data", {"course_table": True, "classes": ["0", "1"]})
+    if about["course_table"]:
+        customer = churn.parse_customer(text)  # the course's example customer, with the fields --customer sets
+    else:  # fields left out: the typical values of the training rows the model learnt from
+        customer, _ = tables.parse_row(text, about["typical"], about["columns"]["numbers"])
     reports.section("Step 8: predict a single new customer (saved model)")
     model = keras.models.load_model(model_path, compile=False)  # predicting needs no optimizer
-    return predict_customer(model, joblib.load(preprocessing_path), customer)
+    return predict_customer(model, joblib.load(preprocessing_path), customer, about["classes"], about["course_table"])
 
 
 def predict_images_from_saved(args: argparse.Namespace) -> None:

@@ -20,6 +20,10 @@ shuffled order, as ``cross_val_score`` does when it clones an estimator with a
 fixed ``random_state`` (``cross_validation.py`` and ``sklearn_wrapper.py`` build on
 this module; the tests check that both ways give the same scores).
 
+Two kinds of output are trained: one sigmoid unit for two classes (binary cross-entropy,
+targets 0 and 1) and a softmax over three or more (sparse categorical cross-entropy, targets
+0 .. K-1).
+
 ``fit`` and ``predict_probabilities`` are the fast counterparts of ``model.fit`` and
 ``model.predict`` that ann.py calls.
 """
@@ -34,6 +38,33 @@ ops = keras.ops
 # XLA compiles an epoch into one fast kernel, but compiling costs about a second: worth it for
 # the course's runs (80,000 steps for step 6), not for a few hundred steps on a tiny table.
 XLA_FROM_STEPS = 5000
+LOSSES = ("binary_crossentropy", "sparse_categorical_crossentropy")  # one sigmoid unit; a softmax
+
+
+def _loss_name(model: keras.Model) -> str:
+    loss = model.loss
+    name = loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__)
+    if name not in LOSSES:
+        raise ValueError("this trainer trains networks compiled with binary_crossentropy (one sigmoid unit) "
+                         "or sparse_categorical_crossentropy (softmax)")  # fmt: skip
+    return name
+
+
+def _loss_and_hits(targets, p, softmax: bool):
+    """Per-row loss and 1.0 where the network's answer is right: p > 0.5, or the largest softmax output."""
+    if softmax:
+        loss = keras.losses.sparse_categorical_crossentropy(targets, p)
+        return loss, ops.cast(ops.argmax(p, axis=-1) == ops.cast(targets, ops.argmax(p, axis=-1).dtype), "float32")
+    loss = keras.losses.binary_crossentropy(targets, p)
+    return loss, ops.cast((p[..., 0] > 0.5) == (targets[..., 0] > 0.5), "float32")
+
+
+def predicted_classes(probabilities: np.ndarray) -> np.ndarray:
+    """Class numbers from ``predict_probabilities``: 1 where P(class 1) > 0.5, or each row's most likely class."""
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim == 1:
+        return (probabilities > 0.5).astype(np.int64)
+    return np.argmax(probabilities, axis=1)
 
 
 class StackedDense(keras.layers.Layer):
@@ -88,10 +119,10 @@ def _unstack(stacked: keras.Model, template: keras.Model) -> list[keras.Model]:
     return models
 
 
-def _epoch_function(model: keras.Model, optimizer, features, targets, jit_compile: bool):
+def _epoch_function(model: keras.Model, optimizer, features, targets, jit_compile: bool, softmax: bool):
     """One compiled call that runs a whole epoch of steps for all the copies."""
     features = tf.constant(features, dtype=tf.float32)
-    targets = tf.constant(targets.reshape(-1, 1), dtype=tf.float32)
+    targets = tf.constant(targets) if softmax else tf.constant(targets.reshape(-1, 1), dtype=tf.float32)
 
     @tf.function(jit_compile=jit_compile)
     def run_epoch(batches, weights):
@@ -103,12 +134,11 @@ def _epoch_function(model: keras.Model, optimizer, features, targets, jit_compil
             rows = tf.reduce_sum(weights[i], axis=1)
             with tf.GradientTape() as tape:
                 p = model(x, training=True)
-                per_row = keras.losses.binary_crossentropy(y, p)  # (copies, batch)
+                per_row, right = _loss_and_hits(y, p, softmax)  # (copies, batch) each
                 per_copy = tf.reduce_sum(per_row * weights[i], axis=1) / rows
                 loss = tf.reduce_sum(per_copy)  # each copy's gradient is its own
             gradients = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-            right = tf.cast(tf.equal(p[..., 0] > 0.5, y[..., 0] > 0.5), tf.float32)
             accuracy = tf.reduce_sum(right * weights[i], axis=1) / rows
             return i + 1, total_loss + per_copy, total_accuracy + accuracy
 
@@ -144,12 +174,10 @@ def _groups(train_sets, validation_sets):
     return groups
 
 
-def _validation_step(model: keras.Model, features, targets):
+def _validation_step(model: keras.Model, features, targets, softmax: bool):
     """Each copy's loss and accuracy on its own validation rows (features: copies x rows x inputs)."""
-    p = model(features, training=False)
-    loss = ops.mean(keras.losses.binary_crossentropy(targets, p), axis=1)
-    accuracy = ops.mean(ops.cast((p[..., 0] > 0.5) == (targets[..., 0] > 0.5), "float32"), axis=1)
-    return np.asarray(loss), np.asarray(accuracy)
+    loss, right = _loss_and_hits(targets, model(features, training=False), softmax)
+    return np.asarray(ops.mean(loss, axis=1)), np.asarray(ops.mean(right, axis=1))
 
 
 def _train(template: keras.Model, X, y, train_sets, *, epochs, batch_size, seed, verbose, validation_sets=None, patience=None):
@@ -162,10 +190,9 @@ def _train(template: keras.Model, X, y, train_sets, *, epochs, batch_size, seed,
     training ends when every copy has stopped, as Keras' EarlyStopping callback with
     ``restore_best_weights=True`` does.
     """
-    if not (template.loss == "binary_crossentropy" or isinstance(template.loss, keras.losses.BinaryCrossentropy)):
-        raise ValueError("this trainer trains networks compiled with the binary_crossentropy loss")
+    softmax = _loss_name(template) == "sparse_categorical_crossentropy"
     X = np.asarray(X, dtype=np.float32)
-    y = np.asarray(y, dtype=np.float32)
+    y = np.asarray(y, dtype=np.int32 if softmax else np.float32)
     train_sets = [np.asarray(rows, dtype=np.int32) for rows in train_sets]
     if validation_sets is None:
         validation_sets = [np.zeros(0, dtype=np.int32)] * len(train_sets)
@@ -174,14 +201,15 @@ def _train(template: keras.Model, X, y, train_sets, *, epochs, batch_size, seed,
     for (size, validation_size), members in sorted(_groups(train_sets, validation_sets).items()):
         stacked = _stack(template, len(members))
         optimizer = template.optimizer.__class__.from_config(template.optimizer.get_config())
-        run_epoch = _epoch_function(stacked, optimizer, X, y, jit_compile=epochs * -(-size // batch_size) >= XLA_FROM_STEPS)
+        jit = epochs * -(-size // batch_size) >= XLA_FROM_STEPS
+        run_epoch = _epoch_function(stacked, optimizer, X, y, jit_compile=jit, softmax=softmax)
         shuffle = np.random.default_rng(seed)
         stacked_rows = np.stack([train_sets[i] for i in members])
         history = {"loss": [], "accuracy": []}
         stops_early = bool(validation_size and patience)
         if validation_size:
             validation_rows = np.stack([validation_sets[i] for i in members])
-            X_validation, y_validation = X[validation_rows], y[validation_rows][..., None]
+            X_validation, y_validation = X[validation_rows], y[validation_rows] if softmax else y[validation_rows][..., None]
             history.update(val_loss=[], val_accuracy=[])
         if stops_early:
             best_loss = np.full(len(members), np.inf)
@@ -194,7 +222,7 @@ def _train(template: keras.Model, X, y, train_sets, *, epochs, batch_size, seed,
             history["loss"].append(loss)
             history["accuracy"].append(accuracy)
             if validation_size:
-                val_loss, val_accuracy = _validation_step(stacked, X_validation, y_validation)
+                val_loss, val_accuracy = _validation_step(stacked, X_validation, y_validation, softmax)
                 history["val_loss"].append(val_loss)
                 history["val_accuracy"].append(val_accuracy)
             if stops_early:
@@ -241,13 +269,15 @@ def fit(
 
 def ready(network: keras.Model, n_features: int, optimizer="adam") -> keras.Model:
     """Build a network that has no keras.Input layer on the data's width, and compile
-    one that is not compiled yet (``optimizer`` and binary cross-entropy)."""
+    one that is not compiled yet: ``optimizer``, and binary cross-entropy for one output
+    unit or sparse categorical cross-entropy for several (a softmax)."""
     if not network.built:
         network.build((None, n_features))
     elif network.input_shape[-1] != n_features:
         raise ValueError(f"X has {n_features} features, but the network expects {network.input_shape[-1]}")
     if not network.compiled:
-        network.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
+        loss = LOSSES[network.output_shape[-1] > 1]
+        network.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
     return network
 
 
@@ -262,7 +292,8 @@ def fit_copies(build_model, X, y, train_sets, *, epochs, batch_size, seed=0, bui
 
 
 def predict_probabilities(model: keras.Model, X: np.ndarray) -> np.ndarray:
-    """P(class 1) for each row of a network of Dense (and Dropout) layers, as a 1-D float32 array.
+    """The probabilities a network of Dense (and Dropout) layers gives each row, in float32: for one
+    sigmoid output unit P(class 1) as a 1-D array; for a softmax one column per class.
 
     Computed in float64 with NumPy from the network's weights, then rounded to float32, the
     network's own precision. Why not ``model.predict``? Two reasons. Its per-call set-up costs
@@ -281,4 +312,4 @@ def predict_probabilities(model: keras.Model, X: np.ndarray) -> np.ndarray:
             x = np.asarray(layer.activation(x), dtype=np.float64)
         elif not isinstance(layer, (keras.layers.Dropout, keras.layers.InputLayer)):  # Dropout: off when predicting
             raise ValueError(f"predict_probabilities takes Dense and Dropout layers, not {type(layer).__name__}")
-    return x.astype(np.float32).reshape(-1)
+    return x.astype(np.float32).reshape(-1) if x.shape[1] == 1 else x.astype(np.float32)

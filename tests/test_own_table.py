@@ -1,0 +1,93 @@
+"""ann.py on tables of one's own: two classes with IDs, text and gaps; three classes (scikit-learn's wine data)."""
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_wine
+
+from conftest import QUICK_ANN, run_ann
+from test_tables import own_table
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def patients(tmp_path_factory):
+    """A quick run on a two-class table with an ID, names, a constant column, text and empty cells."""
+    folder = tmp_path_factory.mktemp("patients")
+    own_table(400).to_csv(folder / "patients.csv", index=False)
+    result = run_ann(*QUICK_ANN, "--data", folder / "patients.csv", "--target", "outcome", "--output-dir", folder / "out")
+    assert result.returncode == 0, result.stderr
+    return folder, result
+
+
+def test_two_classes_of_ones_own_run_every_step(patients):
+    folder, result = patients
+    metrics = json.loads((folder / "out" / "metrics.json").read_text())
+    data = metrics["data"]
+    assert data["target"] == "outcome" and data["rows"] == 397 and data["rows_without_target"] == 3
+    assert set(data["classes"]) == {"ill", "well"} and data["positive"] == data["classes"][1]
+    assert set(data["dropped"]) == {"patient_id", "name", "clinic"} and data["imputed"] == {"age": 7, "ward": 4}
+    assert data["features"] == ["ward_east", "ward_north", "ward_south", "smoker_no", "smoker_yes", "age", "dose mg", "visits"]
+    # every printed decision, one line each
+    for line in ("dropped patient_id: ID-like (397 different values in 397 rows)", "dropped clinic: constant (main)",
+                 f"positive class: {data['positive']}", "dropped 3 rows without a outcome",
+                 "filled in 7 empty cells of age with the training rows' median"):  # fmt: skip
+        assert line in result.stdout
+    # the two-class chapter: the test matrix and its metrics, a threshold, baselines, calibration, figures
+    test = metrics["test"]
+    (tn, fp), (fn, tp) = test["confusion_matrix"]
+    assert tn + fp + fn + tp == 80 and test["tp"] == tp and test["accuracy"] == pytest.approx((tp + tn) / 80)
+    assert 0 < metrics["threshold"]["value"] < 1 and "test_roc_auc" in metrics["baselines"]["gradient_boosting"]
+    assert set(metrics["feature_importance"]) == {"age", "dose mg", "ward", "smoker", "visits"}
+    assert "by_products" not in metrics and metrics["calibration"]["temperature"]["chosen_on"] == "out-of-fold"
+    for name in ("roc_curve.png", "precision_recall_curve.png", "reliability_diagram.png", "confusion_matrix.png"):
+        assert (folder / "out" / name).stat().st_size > 5000
+    # step 8 on the typical training row, printed
+    assert "fields left out take the training rows' median or most frequent value: age " in result.stdout
+    assert metrics["new_customer"]["class"] in data["classes"]
+
+
+def test_predict_only_on_a_table_of_ones_own(patients):
+    folder, _ = patients
+    result = run_ann("--predict-only", "--output-dir", folder / "out", "--customer", "age=80,smoker=yes,dose mg=9")
+    assert result.returncode == 0, result.stderr
+    assert "age 80, dose mg 9, ward " in result.stdout and "smoker yes" in result.stdout
+    positive = json.loads((folder / "out" / "metrics.json").read_text())["data"]["positive"]
+    assert f"P({positive}) = " in result.stdout
+
+
+def test_three_classes_wine(tmp_path):
+    wine = load_wine(as_frame=True)
+    table = wine.frame.rename(columns={"target": "cultivar"})
+    table["cultivar"] = [wine.target_names[k] for k in wine.target]
+    table.to_csv(tmp_path / "wine.csv", index=False)
+    result = run_ann("--epochs", "10", "--improved-epochs", "10", "--folds", "3", "--verbose", "0",
+                     "--data", tmp_path / "wine.csv", "--target", "cultivar", "--output-dir", tmp_path / "out")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    test = metrics["test"]
+    cm = np.array(test["confusion_matrix"])
+    assert cm.shape == (3, 3) and cm.sum() == 36 and test["accuracy"] == pytest.approx(np.trace(cm) / 36)
+    assert list(test["per_class"]) == ["class_0", "class_1", "class_2"] and set(test["averages"]) == {"macro", "micro", "weighted"}
+    assert test["per_class"]["class_0"]["support"] == cm[0].sum()
+    assert "positive" not in metrics["data"] and "threshold" not in metrics
+    assert "applies to two classes" in result.stdout and "skipped" in result.stdout
+    # both networks end in a softmax of three units; cross-validation, baselines and importance ran
+    assert "dense_2 (Dense)                 │ (None, 3)" in result.stdout
+    assert len(metrics["cv"]["scores"]) == 3 and "cv_mean" in metrics["baselines"]["logistic_regression"]
+    assert len(metrics["feature_importance"]) == 13 and metrics["improved"]["test"]["confusion_matrix"]
+    assert not (tmp_path / "out" / "roc_curve.png").exists()
+    assert "P(class_0) = " in result.stdout
+
+
+def test_fewer_rows_of_a_class_than_folds_writes_nothing(tmp_path):
+    table = own_table(60)
+    table["outcome"] = ["rare"] * 4 + ["common"] * 56
+    table.to_csv(tmp_path / "t.csv", index=False)
+    result = run_ann("--data", tmp_path / "t.csv", "--target", "outcome", "--output-dir", tmp_path / "out")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--folds 10 is more than the" in lines[0] and "training rows of class rare" in lines[0]
+    assert not (tmp_path / "out").exists()

@@ -34,6 +34,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_ann.py --tune --seeds 5
+	$(PY) benchmarks/bench_tables.py --large
 	$(PY) benchmarks/bench_cnn.py --seeds 5 --improved
 
 # The .py scripts stay the source: these notebooks are written from them (and ignored by git).

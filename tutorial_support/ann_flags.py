@@ -19,7 +19,11 @@ def parser(default_output_dir: Path) -> argparse.ArgumentParser:
         "Train and evaluate the churn ANN (or a classifier of any CSV: --data table.csv --target COLUMN).",
         default_output_dir=default_output_dir,
     )
-    parser.add_argument("--epochs", type=positive_int, default=100, help="training epochs (fit and every CV fold)")
+    parser.add_argument(
+        "--epochs", type=positive_int, default=None,
+        help="training epochs (fit and every CV fold); default 100, the course's, or for a table of more than "
+        "8,000 training rows fewer (at least 10), so that the network sees about as many rows as the course's",
+    )  # fmt: skip
     parser.add_argument("--batch-size", type=positive_int, default=10, help="rows per training step")
     parser.add_argument(
         "--folds", type=non_negative_int, default=10, help="cross-validation folds (steps 10-11); 0 skips them"

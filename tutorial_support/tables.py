@@ -81,18 +81,20 @@ class Table:
         return ["stays (0)", "leaves (1)"] if self.is_course else list(self.classes)
 
     def decisions(self) -> list[str]:
-        """One line per decision about the table's columns and rows."""
+        """One line per decision about the table's columns and rows (the course's table: none to take)."""
+        if self.is_course:
+            return []
         lines = [f"target: {self.target}, {len(self.classes)} classes: " + ", ".join(
             f"{name} ({share:.1%})" for name, share in zip(self.classes, np.bincount(self.y) / len(self.y))
         )]  # fmt: skip
-        if self.positive is not None and not self.is_course:
+        if self.positive is not None:
             lines.append(f"positive class: {self.positive} (P({self.positive}) is what the network gives)")
         if self.rows_without_target:
             lines.append(f"dropped {self.rows_without_target:,} rows without a {self.target}")
         lines += [f"dropped {name}: {reason}" for name, reason in self.dropped.items()]
-        if self.text and not self.is_course:
+        if self.text:
             lines.append("one-hot encoded (text, few categories): " + ", ".join(self.text))
-        if self.numbers and not self.is_course:
+        if self.numbers:
             lines.append("kept as numbers, scaled in step 4: " + ", ".join(self.numbers))
         lines += [
             f"filled in {count:,} empty cells of {name} with the training rows' "

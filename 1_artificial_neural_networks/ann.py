@@ -77,7 +77,10 @@ print("text columns encoded: " + (", ".join(table.text) or "none") + "; numbers 
 
 # %% Step 3: split into training and test sets
 section("Step 3: split into training and test sets")  # 80 % to learn from, 20 % to test on
-features_train, features_test, y_train, y_test = train_test_split(features, y, test_size=0.2, random_state=0)
+# (your own table: stratified, each class in proportion, so that a rare class reaches the test set too)
+features_train, features_test, y_train, y_test = train_test_split(
+    features, y, test_size=0.2, random_state=0, stratify=None if table.is_course else y
+)
 X_train = encoder.fit_transform(features_train)  # step 2's encoding, learnt on the training rows
 X_test = encoder.transform(features_test)
 names = encoder.get_feature_names_out()

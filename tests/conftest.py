@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -85,3 +86,18 @@ def tiny_run(tmp_path_factory):
     result = run_cnn("--data", base / "data", "--cache-dir", base / "cache", "--output-dir", base / "out", *QUICK)
     assert result.returncode == 0, result.stderr
     return base, result
+
+
+@pytest.fixture(scope="session")
+def driver_without_gpu(tmp_path_factory):
+    """A stand-in NVIDIA driver whose cuInit fails, as on a machine with a driver but no usable GPU.
+
+    TensorFlow then logs "failed call to cuInit" as an ERROR: the notebooks must not show it.
+    """
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc to build the stand-in driver")
+    folder = tmp_path_factory.mktemp("driver")
+    source = folder / "cuda.c"
+    source.write_text("int cuInit(unsigned int flags) { return 303; }\nint cuDriverGetVersion(int *v) { *v = 12000; return 0; }\n")
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(folder / "libcuda.so.1"), str(source)], check=True)
+    return folder

@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import assert_flag_error, ANN, run_ann, script_environment
+from conftest import ANN, QUICK_ANN, assert_flag_error, run_ann, script_environment
+from notebook_runs import LOG_LINE, outputs_text, run_as_notebook, stderr_text
 
 
 def test_outputs_and_metrics_agree_with_the_confusion_matrix(quick_run):
@@ -195,32 +196,6 @@ def test_a_failed_run_gives_one_line_and_leaves_earlier_outputs_intact(quick_run
     assert {p.name: p.read_bytes() for p in (out / "a").iterdir()} == before
 
 
-def test_no_folds_and_the_grid_search(tmp_path, shared_data):
-    """--folds 0 chooses the threshold on a validation part; --tune cross-validates every combination."""
-    result = run_ann("--epochs", 1, "--improved-epochs", 1, "--folds", 0, "--verbose", 0, "--min-recall", "0.6",
-                     "--tune", "--tune-grid", "batch_size=50,100;epochs=1;optimizer=adam", "--output-dir", tmp_path,
-                     env={"DLP_DATA_DIR": str(shared_data)})  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert "cv" not in metrics and "cv_dropout" not in metrics and "cv" not in metrics["improved"]
-    threshold = metrics["threshold"]
-    assert (threshold["chosen_on"], threshold["rule"], threshold["min_recall"]) == ("validation", "min-recall", 0.6)
-    assert metrics["calibration"]["temperature"]["chosen_on"] == "validation"
-    assert "on a validation part of the training set (20 %)" in result.stdout
-    assert "--folds 0: the baselines' cross-validation is skipped" in result.stdout
-    assert "--folds 0: the improved network's cross-validation is skipped" in result.stdout
-    assert set(metrics["baselines"]["gradient_boosting"]) == {"test_accuracy", "test_roc_auc"}
-    assert (tmp_path / "churn_ann_improved.keras").is_file() and (tmp_path / "roc_curve.png").is_file()
-    # the grid search: every combination (10 folds each, as --folds 0 gives none), then the best
-    assert "combination 1 of 2: {'batch_size': 50, 'epochs': 1, 'optimizer': 'adam'}" in result.stdout
-    assert "combination 2 of 2" in result.stdout
-    tune = metrics["tune"]
-    assert [row["batch_size"] for row in tune["results"]] == [50, 100]
-    assert tune["best"]["mean"] == max(row["mean"] for row in tune["results"])
-    best = tune["best"]
-    assert f"best: batch_size={best['batch_size']}, epochs=1, optimizer=adam: mean accuracy {best['mean']:.4f}" in result.stdout
-
-
 def test_ctrl_c_exits_130_and_leaves_earlier_outputs(quick_run, shared_data):
     out, _ = quick_run
     before = {p.name: p.read_bytes() for p in (out / "a").iterdir()}
@@ -236,3 +211,26 @@ def test_ctrl_c_exits_130_and_leaves_earlier_outputs(quick_run, shared_data):
     assert process.returncode == 130
     assert err.strip().splitlines() == ["interrupted: earlier outputs were left as they were"]
     assert {p.name: p.read_bytes() for p in (out / "a").iterdir()} == before  # no staging folder left either
+
+
+def test_ann_runs_as_a_notebook_with_the_same_figures_as_the_script(tmp_path, quick_run, shared_data, driver_without_gpu):
+    """The notebook, run from another folder, prints and saves what the script did at the same seed (its
+    settings cell also fixes the threshold)."""
+    notebook = run_as_notebook(
+        ANN, tmp_path, settings=" ".join(QUICK_ANN) + " --threshold 0.25", env={
+            "DLP_DATA_DIR": str(shared_data), "LD_LIBRARY_PATH": str(driver_without_gpu), "TF_CPP_MIN_LOG_LEVEL": "2",
+        },
+    )  # fmt: skip
+    text = outputs_text(notebook)
+    assert not LOG_LINE.search(text), LOG_LINE.search(text).group(0)
+    assert stderr_text(notebook) == ""
+    assert "Training on CPU" in text and "=== Step 17: can the probabilities be taken at their word ===" in text
+    ours = json.loads((tmp_path / "outputs" / "metrics.json").read_text())  # beside the notebook
+    script_out, _ = quick_run
+    theirs = json.loads((script_out / "a" / "metrics.json").read_text())
+    assert ours["config"]["epochs"] == 2 and ours["config"]["folds"] == 3  # the settings cell's
+    for key in ("test", "cv", "cv_dropout", "new_customer", "baselines", "improved", "feature_importance", "calibration"):
+        assert ours[key] == theirs[key], key
+    # a threshold fixed in the settings cell
+    assert (ours["threshold"]["value"], ours["threshold"]["chosen_on"], ours["threshold"]["rule"]) == (0.25, "given", "fixed")
+    assert "threshold 0.250: given with --threshold" in text

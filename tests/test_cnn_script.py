@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import CNN, QUICK, ROOT, assert_flag_error, run_cnn, script_environment
+from notebook_runs import LOG_LINE, outputs_text, run_as_notebook, stderr_text
 from image_fixtures import make_image_folder, make_three_class_folder
 
 def test_outputs_and_metrics_agree_with_the_confusion_matrix(tiny_run):
@@ -365,3 +366,27 @@ def test_photos_stored_turned_are_learnt_and_predicted_as_they_are_seen(tmp_path
     turned_up = tmp_path / "data" / "test_set" / "up" / "1.jpg"  # stored with orientation 6
     saved_models.predict_images_from_saved(cnn_flags.parse(["--predict", str(turned_up), "--output-dir", str(out)], tmp_path))
     assert capsys.readouterr().out.strip().startswith(f"{turned_up}: up (p = ")
+
+
+def test_cnn_runs_as_a_notebook_with_the_same_figures_as_the_script(tmp_path, tiny_run, driver_without_gpu):
+    """The notebook, on the script's images and image cache, trains the same network (and logs for TensorBoard)."""
+    base, first = tiny_run
+    assert "from the cache" not in first.stdout
+    logs = tmp_path / "logs"
+    settings = f"--data {base / 'data'} --cache-dir {base / 'cache'} --tensorboard {logs} " + " ".join(QUICK)
+    notebook = run_as_notebook(
+        CNN, tmp_path, settings=settings,
+        env={"LD_LIBRARY_PATH": str(driver_without_gpu), "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )  # fmt: skip
+    text = outputs_text(notebook)
+    assert not LOG_LINE.search(text), LOG_LINE.search(text).group(0)
+    assert stderr_text(notebook) == ""
+    assert "Step 5: fit the CNN (2 epochs, batch size 8)" in text
+    assert "training_set: 32 images (16 cats, 16 dogs) from the cache" in text  # decoded by the script's run
+    ours = json.loads((tmp_path / "outputs" / "metrics.json").read_text())  # beside the notebook
+    theirs = json.loads((base / "out" / "metrics.json").read_text())
+    assert ours["config"]["epochs"] == 2 and ours["config"]["image_size"] == 24
+    assert ours["history"] == theirs["history"] and ours["test"] == theirs["test"]  # same seed, same figures
+    for part in ("train", "validation"):  # TensorBoard's event files, for every epoch's scalars
+        events = list((logs / part).glob("events.out.tfevents.*"))
+        assert len(events) == 1 and events[0].stat().st_size > 0

@@ -125,6 +125,8 @@ def test_the_course_table_keeps_its_strict_checks(tmp_path):
 BAD_TABLES = {
     "not a column": (b"age,Exitd\n1,0\n2,1\n", "Exited", r"--target 'Exited' is not a column of t.csv \(closest: Exitd\)"),
     "one class": (b"age,Exited\n1,0\n2,0\n", "Exited", r"Exited holds one class only \(0\)"),
+    "rare class": (b"age,y\n" + b"".join(f"{k},{'b' if k < 3 else 'a'}\n".encode() for k in range(30)), "y",
+                   r"y has only 3 rows of class b: too few to learn it and test it; a class needs at least 5 rows"),
     "regression": (
         b"age,price\n" + b"".join(f"{k},{k * 1.5 + 0.25}\n".encode() for k in range(40)), "price",
         r"price holds 40 different numbers: this looks like a regression target; this chapter classifies",

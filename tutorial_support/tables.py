@@ -36,6 +36,7 @@ from tutorial_support.errors import TutorialError
 ID_LIKE_SHARE = 0.95  # a distinct value on at least 95 % of the rows: an identifier, not a fact
 MAX_CATEGORIES = 50  # more text values than this are names or free text (50 would still take US states)
 MAX_CLASSES = 20  # a numeric target with more distinct values is a quantity to regress, not classes
+MIN_ROWS_PER_CLASS = 5  # one for the test set (a fifth), four to learn from
 DELIMITERS = (",", ";", "\t")
 NOT_CSV = {  # the first bytes of files a spreadsheet program saves that are not CSV
     b"PK\x03\x04": "an Excel (.xlsx), OpenDocument (.ods) or other zipped file",
@@ -259,6 +260,12 @@ def _classes(target: pd.Series, name: str, positive: str | None, path: Path) -> 
     names, counts = np.unique(target.astype(str).to_numpy(), return_counts=True)
     if names.size < 2:
         raise TutorialError(f"{name} holds one class only ({names[0]}): a classifier needs rows of two classes or more")
+    if counts.min() < MIN_ROWS_PER_CLASS:
+        rare, fewest = names[int(np.argmin(counts))], int(counts.min())
+        raise TutorialError(
+            f"{name} has only {fewest} row{'s' if fewest > 1 else ''} of class {rare}: too few to learn it and "
+            f"test it; a class needs at least {MIN_ROWS_PER_CLASS} rows (drop or merge the rare classes)"
+        )
     if positive is not None:
         if names.size != 2:
             raise TutorialError(f"--positive applies to two classes, and {name} has {names.size}: leave it out")

@@ -1,0 +1,43 @@
+"""Running a script as a notebook (jupytext) cell by cell in a real IPython kernel (nbclient), for the script tests."""
+
+import re
+
+import jupytext
+import nbclient
+
+from conftest import script_environment
+
+# TensorFlow's and absl's log lines ("E0000 00:00:1795724905.804071 6884 cuda_platform.cc:52] ...",
+# "WARNING: All log messages before absl::InitializeLog() ...") and Python warnings
+LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d|absl::|^WARNING:|Warning:|tensorflow/|cuInit", re.MULTILINE)
+
+
+def run_as_notebook(script, folder, settings: str, env: dict):
+    """Execute every cell of ``script`` as a notebook in ``folder``; return the executed notebook."""
+    notebook = jupytext.read(script)
+    cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    settings_cell = next(cell for cell in cells if cell.source.lstrip().startswith("# %% Settings") or "SETTINGS = " in cell.source)
+    settings_cell.source = settings_cell.source.replace('SETTINGS = ""', f"SETTINGS = {settings!r}", 1)
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
+    client.execute(env=script_environment(env))  # raises CellExecutionError on any failing cell
+    return notebook
+
+
+def outputs_text(notebook) -> str:
+    texts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                texts.append(output["text"])
+            elif output.get("output_type") in ("execute_result", "display_data"):
+                texts.append(output.get("data", {}).get("text/plain", ""))
+    return "\n".join(texts)
+
+
+def stderr_text(notebook) -> str:
+    return "".join(
+        output["text"]
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream" and output.get("name") == "stderr"
+    )

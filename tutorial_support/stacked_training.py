@@ -201,6 +201,8 @@ def _train(template: keras.Model, X, y, train_sets, *, epochs, batch_size, seed,
     for (size, validation_size), members in sorted(_groups(train_sets, validation_sets).items()):
         stacked = _stack(template, len(members))
         optimizer = template.optimizer.__class__.from_config(template.optimizer.get_config())
+        # its slots made now, not inside the first compiled call: TensorFlow would trace that call twice
+        optimizer.build(stacked.trainable_variables)
         jit = epochs * -(-size // batch_size) >= XLA_FROM_STEPS
         run_epoch = _epoch_function(stacked, optimizer, X, y, jit_compile=jit, softmax=softmax)
         shuffle = np.random.default_rng(seed)

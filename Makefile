@@ -5,6 +5,7 @@
 #   make bench    run the benchmarks: they print their figures and write docs/measurements.md,
 #                 the file the README quotes (well over an hour on a 2-core CPU: see that file)
 #   make notebooks  write notebooks/ann.ipynb and notebooks/cnn.ipynb from the scripts (jupytext)
+#   make lint     check the code's format and lint it (ruff; make format rewrites it)
 # Options: ARGS="--epochs 10" passes flags to a script; GPU=1 installs TensorFlow's
 # NVIDIA GPU build (Linux); DLP_DATA_DIR=folder uses a local copy of the data;
 # PYTHON=/path/to/python3.13 chooses the Python (otherwise tools/make_venv.sh finds one
@@ -16,7 +17,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed$(if $(GPU),-gpu)
 
-.PHONY: ann cnn test bench notebooks venv clean
+.PHONY: ann cnn test bench notebooks lint format venv clean
 
 venv: $(STAMP)
 
@@ -42,6 +43,14 @@ notebooks: $(STAMP)
 	mkdir -p notebooks
 	$(PY) -m jupytext --to notebook --output notebooks/ann.ipynb 1_artificial_neural_networks/ann.py
 	$(PY) -m jupytext --to notebook --output notebooks/cnn.ipynb 2_convolutional_neural_networks/cnn.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

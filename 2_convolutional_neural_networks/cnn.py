@@ -1,59 +1,68 @@
-"""Convolutional neural network: is it a cat or a dog? (8,000 training and 2,000 test photos)
-
-Chapter 2 of the README, whose steps are this script's "# %% Step N" cells, top to bottom.
-`python 2_convolutional_neural_networks/cnn.py --help` lists the flags; in a notebook the
-SETTINGS cell stands in for them.
-"""
+# %% [markdown]
+# # Chapter 2: a convolutional neural network, or is it a cat or a dog?
+#
+# 8,000 training and 2,000 test photos, or folders of your own (one folder a class).
+# Chapter 2 of the README, whose steps are this script's `# %% Step N` cells, top to bottom.
+# `python 2_convolutional_neural_networks/cnn.py --help` lists the flags; in a notebook the
+# SETTINGS cell stands in for them.
 
 # %% Settings: in a notebook, change the run here; flags on the command line are added after them
 SETTINGS = ""  # e.g. "--model improved --epochs 10 --data path/to/data"
 
 # %% Setup: TensorFlow quietly, the flags, the device, the precision, the seed
-import math
 import sys
 from pathlib import Path
 
 try:
-    from tutorial_support import runtime  # before keras: silences TensorFlow's start-up logs
+    from tutorial_support.common import runtime  # before keras: TensorFlow's start-up, silenced
 except ModuleNotFoundError as missing:  # no virtualenv active, or the requirements not installed
-    print(f"error: {sys.executable} has no {missing.name}: run `make cnn`, or activate .venv "
-          "(. .venv/bin/activate), or pip install -r requirements.txt", file=sys.stderr)  # fmt: skip
+    print(
+        f"error: {sys.executable} has no {missing.name}: run `make cnn`, or activate .venv "
+        "(. .venv/bin/activate), or pip install -r requirements.txt",
+        file=sys.stderr,
+    )
     sys.exit(2)
 
 import keras
 import numpy as np
 
 import confusion_metrics
-from tutorial_support import cli, cnn_flags, data, distributed, explain, figures, images, reports, saved_models
-from tutorial_support.augmentation import RandomShearZoomFlip
-from tutorial_support.errors import TutorialError
-from tutorial_support.outputs import StagedOutputs
-from tutorial_support.reports import section
+from tutorial_support.cnn import explain, figures, flags, images, machines, predict, reports
+from tutorial_support.cnn.augmentation import RandomShearZoomFlip
+from tutorial_support.common import cli, data
+from tutorial_support.common.figures import training_curves
+from tutorial_support.common.outputs import StagedOutputs
+from tutorial_support.common.reports import class_report, section
 
-HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()  # a notebook has no __file__
-args = cnn_flags.read(SETTINGS, HERE)  # a bad flag stops here with one line
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()  # a notebook
+args = flags.read(SETTINGS, HERE)  # a bad flag stops here with one line
 timer = runtime.StepTimer()
-strategy, workers, chief = distributed.start(args.strategy, args.worker_timeout)  # before anything else uses a device
+# One device, all local GPUs or several computers (--strategy): chosen once, before anything
+# else uses a device; its fit and predict are the one training and prediction path below.
+machine = machines.start(args.strategy, args.worker_timeout)
 if args.predict:  # step 9 alone, with the model a previous run saved
-    saved_models.predict_images_from_saved(args)
+    predict.predict_images_from_saved(args)
     raise SystemExit(0)
 runtime.seed_everything(args.seed)
 policy = runtime.mixed_precision_policy(args.mixed_precision)
 keras.mixed_precision.set_global_policy(policy)
-print(f"precision: {policy}" + (" (float32 weights, low-precision arithmetic)" if policy != "float32" else ""))
+print(
+    f"precision: {policy}"
+    + (" (float32 weights, 16-bit arithmetic)" if policy != "float32" else "")
+)
 
 # %% Step 1: load the images
 section(f"Step 1: load the images at {args.image_size} x {args.image_size}")
-with timer.measure("data"):  # decoded once, then kept as uint8 pixels (and cached on disk for the next run)
+with timer.measure(
+    "data"
+):  # decoded once, then kept as uint8 pixels (and cached on disk for the next run)
     root = data.cats_and_dogs(args.data)
-    train, test = images.load_training_and_test(root, args.image_size, args.cache_dir or data.keras_cache() / "cnn_cache")
+    cache = args.cache_dir or data.keras_cache() / "cnn_cache"
+    train, test = images.load_training_and_test(root, args.image_size, cache)
 class_names = train.class_names
 n_classes = len(class_names)  # the folders decide: 2 -> one sigmoid output, more -> softmax
-if args.strategy == "multiworker" and n_classes > 2:
-    raise TutorialError(f"--strategy multiworker trains two classes; found {n_classes}: train on one machine")
+machine.check_classes(n_classes)
 print("classes: " + ", ".join(f"{name} = {i}" for i, name in enumerate(class_names)))
-train_data = images.as_dataset(train, args.batch_size, shuffle=True, seed=args.seed)
-test_data = images.as_dataset(test, args.batch_size, shuffle=False, seed=args.seed)
 
 # %% Step 2: augment the training images
 section("Step 2: augment the training images")
@@ -64,10 +73,15 @@ section("Step 2: augment the training images")
 # training. (tutorial_support/augmentation.py maps each setting; the shear was in degrees,
 # so 0.2 is almost nothing. The improved network shears by up to 10 degrees.)
 def augmentation(strong: bool = False, flip: bool = True) -> RandomShearZoomFlip:
-    return RandomShearZoomFlip(shear_degrees=10.0 if strong else 0.2, zoom=0.2, horizontal_flip=flip)
+    return RandomShearZoomFlip(
+        shear_degrees=10.0 if strong else 0.2, zoom=0.2, horizontal_flip=flip
+    )
 
 
-print(f"shear, zoom{'' if args.no_flip else ' and a left-right flip'}, drawn afresh for every image in every epoch")
+print(
+    f"shear, zoom{'' if args.no_flip else ' and a left-right flip'}, drawn afresh for every image "
+    "in every epoch"
+)
 
 # %% Step 3: build the CNN
 section("Step 3: build the CNN")
@@ -102,10 +116,14 @@ def build_tutorial_cnn(image_size: int, n_classes: int = 2, flip: bool = True) -
 
 
 if args.model == "tutorial":
-    with strategy.scope():
+    with machine.scope():  # the weights live where the strategy keeps them
         cnn = build_tutorial_cnn(args.image_size, n_classes, flip=not args.no_flip)
-        cnn.compile(optimizer="adam", loss=loss, metrics=["accuracy"],
-                    steps_per_execution=distributed.steps_per_call(args.strategy))  # fmt: skip
+        cnn.compile(
+            optimizer="adam",
+            loss=loss,
+            metrics=["accuracy"],
+            steps_per_execution=machine.steps_per_execution,
+        )
     cnn.summary()
 else:
     print("--model improved: this run trains the network of step 4 instead")
@@ -131,25 +149,30 @@ def build_improved_cnn(image_size: int, n_classes: int = 2, flip: bool = True) -
             keras.Input(shape=(image_size, image_size, 3)),
             augmentation(strong=True, flip=flip),
             keras.layers.Rescaling(1 / 255),
-            *conv_block(32, strides=2), *conv_block(64), *conv_block(128), *conv_block(256),
+            *conv_block(32, strides=2),
+            *conv_block(64),
+            *conv_block(128),
+            *conv_block(256),
             keras.layers.GlobalAveragePooling2D(),  # one number per filter
             keras.layers.Dropout(0.3),  # fights over-fitting
             output_layer(n_classes),
         ],
         name="improved_cnn",
-    )  # fmt: skip
+    )
 
 
 if args.model == "improved":
-    with strategy.scope():
+    with machine.scope():
         cnn = build_improved_cnn(args.image_size, n_classes, flip=not args.no_flip)
-        per_epoch = math.ceil(len(train.labels) / args.batch_size)
-        if args.strategy == "multiworker":  # each worker a shard, in whole batches (distributed.fit)
-            per_epoch = len(train.labels) // workers // args.batch_size
+        steps = args.epochs * machine.steps_per_epoch(len(train.labels), args.batch_size)
         # Adam with a learning rate that decays to 0 along a cosine over the whole run
-        optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, args.epochs * per_epoch))
-        cnn.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"],
-                    steps_per_execution=distributed.steps_per_call(args.strategy))  # fmt: skip
+        optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps))
+        cnn.compile(
+            optimizer=optimizer,
+            loss=loss,
+            metrics=["accuracy"],
+            steps_per_execution=machine.steps_per_execution,
+        )
     cnn.summary()
 else:
     print("not in this run: `cnn.py --model improved` trains it (outputs in outputs/improved/)")
@@ -157,48 +180,64 @@ else:
 # %% Step 5: fit the CNN
 # one epoch is one pass over the training images, then one over the test images
 section(f"Step 5: fit the CNN ({args.epochs} epochs, batch size {args.batch_size})")
+# On one machine this is Keras' own cnn.fit(training batches, validation_data=test batches,
+# epochs=25, callbacks=...): the training images in shuffled batches of 32 (images.as_dataset),
+# and after each epoch one pass over the test images. Across machines Keras' fit fails, and a
+# loop of our own takes the same steps (tutorial_support/cnn/machines.py says how).
 epoch_times = runtime.EpochTimes()
+callbacks = [epoch_times]
+if args.tensorboard is not None:  # the Keras convention: training and test scalars per epoch
+    callbacks.append(keras.callbacks.TensorBoard(log_dir=args.tensorboard))
 with timer.measure("epochs"):
-    if args.strategy == "multiworker":  # Keras' fit fails across workers: a loop of our own (distributed.py)
-        history, epoch_times.seconds = distributed.fit(
-            cnn, strategy, train, test, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-            verbose=args.verbose,
-        )  # fmt: skip
-    else:
-        callbacks = [epoch_times]
-        if args.tensorboard is not None:  # the Keras convention: training and validation scalars per epoch
-            callbacks.append(keras.callbacks.TensorBoard(log_dir=args.tensorboard))
-        history = cnn.fit(train_data, validation_data=test_data, epochs=args.epochs, shuffle=False,
-                          verbose=args.verbose, callbacks=callbacks).history  # fmt: skip
+    history = machine.fit(
+        cnn,
+        train,
+        test,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        verbose=args.verbose,
+        callbacks=callbacks,
+    )
 print(f"{np.mean(epoch_times.seconds):.1f} s per epoch")
 
 # %% Step 6: evaluate with the confusion matrix
 section("Step 6: evaluate with the confusion matrix")
-if args.strategy == "multiworker":  # each worker on its own: every one holds the same weights
-    outputs = distributed.predict(cnn, test.images, batch_size=args.batch_size)
-else:
-    outputs = cnn.predict(test_data, verbose=0)
+outputs = machine.predict(cnn, test, batch_size=args.batch_size)  # cnn.predict(test batches)
 probabilities = reports.class_probabilities(outputs)  # one column per class
 predicted = probabilities.argmax(axis=1)  # the most probable class (two classes: P(second) > 0.5)
 labels = list(range(n_classes))
 cm = confusion_metrics.confusion_matrix(test.labels, predicted, labels=labels)
 # with two classes the second (dogs) is the positive class; with more, every class in turn
-print(confusion_metrics.format_report(cm, labels=class_names, positive=class_names[1] if n_classes == 2 else None))
+print(
+    confusion_metrics.format_report(
+        cm, labels=class_names, positive=class_names[1] if n_classes == 2 else None
+    )
+)
 
 # %% Step 7: what the network looks at and gets wrong
 section("Step 7: what the network looks at and gets wrong")
-# the class scores before the sigmoid or softmax: where p has rounded to 1.0, they still rank the answers
+# the class scores before the sigmoid or softmax: where p has rounded to 1.0, they still rank the
+# answers
 scores = explain.logits(cnn, test.images)
-captions = [reports.caption(truth, row, class_names, z) for truth, row, z in zip(test.labels, probabilities, scores)]
+captions = [
+    reports.caption(truth, row, class_names, z)
+    for truth, row, z in zip(test.labels, probabilities, scores)
+]
 confidence = probabilities[np.arange(len(predicted)), predicted]
 shown = []  # per class (the first four), its most confident right and wrong answers
 for c in range(min(n_classes, 4)):
     for right in (True, False):
         rows = np.flatnonzero((test.labels == c) & ((predicted == c) == right))
-        shown += rows[np.argsort(-confidence[rows], kind="stable")][: 2 if n_classes == 2 else 1].tolist()
+        shown += rows[np.argsort(-confidence[rows], kind="stable")][
+            : 2 if n_classes == 2 else 1
+        ].tolist()
 heatmaps = explain.gradcam(cnn, test.images[shown].astype("float32"))  # Grad-CAM: where it looked
 mistakes = explain.most_confident_mistakes(probabilities, test.labels, count=16)
-print(f"Grad-CAM of {len(shown)} test images (gradcam.png); the {len(mistakes)} most confident mistakes (mistakes.png):")
+print(
+    f"Grad-CAM of {len(shown)} test images (gradcam.png); the {len(mistakes)} most confident "
+    "mistakes (mistakes.png):"
+)
 for index in mistakes[:5]:
     print(f"  {test.files[index].name}: {captions[index]}")
 
@@ -209,10 +248,17 @@ section("Step 8: how far to trust its probabilities")
 calibrated_on = probabilities[:, 1] if n_classes == 2 else probabilities
 calibration = confusion_metrics.calibration_summary(test.labels, calibrated_on, n_bins=10)
 sure = confidence >= 0.99
-print(f"expected calibration error {calibration['ece']:.4f} (0: every bin as right as it is sure), "
-      f"Brier score {calibration['brier']:.4f}, log loss {calibration['log_loss']:.4f}")  # fmt: skip
-print(f"{sure.mean():.1%} of the test photos get p >= 0.99; of those, {np.mean(predicted[sure] == test.labels[sure]):.1%} "
-      f"are right" if sure.any() else "no test photo gets p >= 0.99")  # fmt: skip
+print(
+    f"expected calibration error {calibration['ece']:.4f} (0: every bin as right as it is sure), "
+    f"Brier score {calibration['brier']:.4f}, log loss {calibration['log_loss']:.4f}"
+)
+print(
+    f"{sure.mean():.1%} of the test photos get p >= 0.99; of those, "
+    f"{np.mean(predicted[sure] == test.labels[sure]):.1%} "
+    f"are right"
+    if sure.any()
+    else "no test photo gets p >= 0.99"
+)
 
 # %% Step 9: predict single images
 section("Step 9: predict single images")  # any file: cnn.py --predict photo.jpg
@@ -220,32 +266,59 @@ for index in (0, len(test.files) - 1):  # the first and the last test image (a c
     print(f"{test.files[index].name}: {reports.verdict(probabilities[index], class_names)}")
 
 # %% Outputs: model, figures and metrics.json, published together (by the chief alone)
+skipped = {"training_set": train.skipped, "test_set": test.skipped}
 results = {
-    "test": {**reports.class_report(cm, class_names), "calibration": calibration},
+    "test": {**class_report(cm, class_names), "calibration": calibration},
     "history": {key: [float(v) for v in values] for key, values in history.items()},
-    "distribution": {"strategy": args.strategy, "workers": workers, "replicas": strategy.num_replicas_in_sync},
+    "distribution": {
+        "strategy": args.strategy,
+        "workers": machine.workers,
+        "replicas": machine.strategy.num_replicas_in_sync,
+    },
     "precision": policy,
-    "skipped_files": {split: [str(p) for p in s.skipped] for split, s in (("training_set", train), ("test_set", test))},
+    "skipped_files": {split: [str(p) for p in files] for split, files in skipped.items()},
     "timings_s": {**timer.seconds, "per_epoch": epoch_times.seconds, "total": timer.total()},
     "config": cli.flags_as_json(args),
-}  # fmt: skip
+}
 if n_classes == 2:  # the positive class, dogs, as the course reports it
     positive = confusion_metrics.binary(cm, positive=1, labels=labels)
-    results["test"].update(positive=1, precision=positive.precision, recall=positive.recall, f1=positive.f1)
-if chief:
+    results["test"].update(
+        positive=1, precision=positive.precision, recall=positive.recall, f1=positive.f1
+    )
+title = f"{args.model} CNN, test set"
+if machine.chief:  # on several machines, worker 0 writes; in a notebook, each figure is shown too
     with StagedOutputs(args.output_dir) as outputs:
-        cnn.save(outputs.path(saved_models.CNN_MODEL))
-        outputs.save_figure("confusion_matrix.png", confusion_metrics.plot_confusion_matrix(
-            cm, labels=class_names, normalize="true", title=f"{args.model} CNN, test set"))  # fmt: skip
-        outputs.save_figure("training_curves.png", figures.training_curves(history))
-        outputs.save_figure("gradcam.png", figures.heatmap_figure(
-            test.images[shown], heatmaps, [captions[i] for i in shown],
-            f"Where the {args.model} CNN looked (Grad-CAM: what argued most for its answer)"))  # fmt: skip
-        outputs.save_figure("mistakes.png", figures.mistakes_figure(
-            test.images[mistakes], [captions[i] for i in mistakes],
-            f"The {args.model} CNN's {len(mistakes)} most confident mistakes"))  # fmt: skip
-        outputs.save_figure("reliability_diagram.png", confusion_metrics.plot_reliability_diagram(
-            {f"{args.model} CNN": (test.labels, calibrated_on)}, title=f"{args.model} CNN, test set"))  # fmt: skip
+        cnn.save(outputs.path(predict.CNN_MODEL))
+        outputs.save_figure(
+            "confusion_matrix.png",
+            confusion_metrics.plot_confusion_matrix(
+                cm, labels=class_names, normalize="true", title=title
+            ),
+        )
+        outputs.save_figure("training_curves.png", training_curves(history))
+        outputs.save_figure(
+            "gradcam.png",
+            figures.heatmap_figure(
+                test.images[shown],
+                heatmaps,
+                [captions[i] for i in shown],
+                f"Where the {args.model} CNN looked (Grad-CAM: what argued most for its answer)",
+            ),
+        )
+        outputs.save_figure(
+            "mistakes.png",
+            figures.mistakes_figure(
+                test.images[mistakes],
+                [captions[i] for i in mistakes],
+                f"The {args.model} CNN's {len(mistakes)} most confident mistakes",
+            ),
+        )
+        outputs.save_figure(
+            "reliability_diagram.png",
+            confusion_metrics.plot_reliability_diagram(
+                {f"{args.model} CNN": (test.labels, calibrated_on)}, title=title
+            ),
+        )
         outputs.write_json("metrics.json", results)
     print(f"\nSaved the model, the figures and metrics.json in {args.output_dir}")
 else:

@@ -28,29 +28,59 @@ compare figures measured in one run (one section) rather than across sections.
 
 
 def machine() -> str:
-    """ "2 cores, AMD EPYC (AVX2, no AVX-512), no GPU; Linux; Python 3.11.7, TensorFlow 2.21.0, ..." """
+    """ "2 cores, AMD EPYC (AVX2, no AVX-512), no GPU; Linux; Python 3.11.7, TensorFlow 2.21.0,
+    ..." """
     from importlib.metadata import version
 
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text()
         model = re.search(r"model name\s*:\s*(.+)", cpuinfo).group(1).strip()
         flags = set(re.search(r"^flags\s*:\s*(.+)$", cpuinfo, re.M).group(1).split())
-        vector = "AVX-512 with BF16" if "avx512_bf16" in flags else "AVX-512" if "avx512f" in flags else "AVX2, no AVX-512" if "avx2" in flags else "no AVX2"
+        vector = (
+            "AVX-512 with BF16"
+            if "avx512_bf16" in flags
+            else "AVX-512"
+            if "avx512f" in flags
+            else "AVX2, no AVX-512"
+            if "avx2" in flags
+            else "no AVX2"
+        )
         cpu = f"{model} ({vector})"
     except (OSError, AttributeError):
         cpu = platform.processor() or platform.machine()
-    packages = ", ".join(f"{name} {version(dist)}" for name, dist in (
-        ("TensorFlow", "tensorflow"), ("Keras", "keras"), ("scikit-learn", "scikit-learn"), ("Pillow", "pillow")))  # fmt: skip
-    return f"{os.cpu_count()} cores, {cpu}, no GPU used; {platform.system()}; Python {sys.version.split()[0]}, {packages}"
+    packages = ", ".join(
+        f"{name} {version(dist)}"
+        for name, dist in (
+            ("TensorFlow", "tensorflow"),
+            ("Keras", "keras"),
+            ("scikit-learn", "scikit-learn"),
+            ("Pillow", "pillow"),
+        )
+    )
+    return (
+        f"{os.cpu_count()} cores, {cpu}, no GPU used; {platform.system()}; Python "
+        f"{sys.version.split()[0]}, {packages}"
+    )
 
 
 def write_section(name: str, title: str, lines: list[str]) -> None:
     """Replace (or add) the section ``name`` of docs/measurements.md, atomically."""
     text = FILE.read_text() if FILE.is_file() else HEADER
-    stamp = f"Measured {datetime.date.today().isoformat()} by `{' '.join(['python', *sys.argv])}` on {machine()}."
-    block = f"<!-- {name} -->\n## {title}\n\n{stamp}\n\n" + "\n".join(lines).rstrip() + f"\n<!-- /{name} -->\n"
+    stamp = (
+        f"Measured {datetime.date.today().isoformat()} by `{' '.join(['python', *sys.argv])}` "
+        f"on {machine()}."
+    )
+    block = (
+        f"<!-- {name} -->\n## {title}\n\n{stamp}\n\n"
+        + "\n".join(lines).rstrip()
+        + f"\n<!-- /{name} -->\n"
+    )
     pattern = re.compile(rf"<!-- {re.escape(name)} -->\n.*?<!-- /{re.escape(name)} -->\n", re.S)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block
+    text = (
+        pattern.sub(lambda _: block, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + block
+    )
     handle, temporary = tempfile.mkstemp(dir=FILE.parent, suffix=".tmp")
     with os.fdopen(handle, "w") as stream:
         stream.write(text)

@@ -31,13 +31,20 @@ def _probabilities(y_prob, n: int | None = None) -> np.ndarray:
     if p.ndim == 2 and p.shape[1] == 1:
         p = p[:, 0]
     if p.ndim not in (1, 2) or p.shape[0] == 0:
-        raise ValueError(f"y_prob must be one probability per sample, or one row of class probabilities per sample; got shape {p.shape}")
+        raise ValueError(
+            "y_prob must be one probability per sample, or one row of class probabilities per "
+            f"sample; got shape {p.shape}"
+        )
     if np.isnan(p).any():
         raise ValueError("y_prob holds NaN: every sample needs a probability")
     if p.min() < 0 or p.max() > 1:
-        raise ValueError(f"y_prob must lie in [0, 1]; it holds values from {p.min():g} to {p.max():g}")
+        raise ValueError(
+            f"y_prob must lie in [0, 1]; it holds values from {p.min():g} to {p.max():g}"
+        )
     if n is not None and p.shape[0] != n:
-        raise ValueError(f"y_true has {n} samples but y_prob has {p.shape[0]}: they must be the same length")
+        raise ValueError(
+            f"y_true has {n} samples but y_prob has {p.shape[0]}: they must be the same length"
+        )
     return p
 
 
@@ -50,11 +57,17 @@ def _binary_targets(y_true, positive: Any) -> np.ndarray:
         raise ValueError(f"y_true must be one label per sample (1-D), got shape {y.shape}")
     labels = np.unique(y)
     if labels.size > 2:
-        raise ValueError(f"one probability per sample needs two classes, but y_true holds {labels.size}: {labels.tolist()}; "
-                         "pass one column of probabilities per class instead")  # fmt: skip
+        raise ValueError(
+            f"one probability per sample needs two classes, but y_true holds {labels.size}: "
+            f"{labels.tolist()}; "
+            "pass one column of probabilities per class instead"
+        )
     if positive is None:
         if not set(labels.tolist()) <= {0, 1} and not set(labels.tolist()) <= {-1, 1}:
-            raise ValueError(f"y_true's labels {labels.tolist()} do not say which class is positive: pass positive=")
+            raise ValueError(
+                f"y_true's labels {labels.tolist()} do not say which class is positive: pass "
+                "positive="
+            )
         positive = 1
     return (y == positive).astype(np.float64)
 
@@ -66,7 +79,9 @@ def _class_targets(y_true, k: int) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def calibration_curve(y_true, y_prob, n_bins: int = 10, strategy: str = "uniform", positive: Any = None):
+def calibration_curve(
+    y_true, y_prob, n_bins: int = 10, strategy: str = "uniform", positive: Any = None
+):
     """(prob_true, prob_pred): per non-empty bin, the share of positives and the mean probability.
 
     ``strategy="uniform"``: ``n_bins`` bins of equal width on [0, 1]; ``"quantile"``: bins
@@ -76,7 +91,9 @@ def calibration_curve(y_true, y_prob, n_bins: int = 10, strategy: str = "uniform
     y = _binary_targets(y_true, positive)
     p = _probabilities(y_prob, len(y))
     if p.ndim != 1:
-        raise ValueError("calibration_curve takes one probability per sample (of the positive class)")
+        raise ValueError(
+            "calibration_curve takes one probability per sample (of the positive class)"
+        )
     if not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
         raise ValueError(f"n_bins must be a whole number of at least 1, got {n_bins!r}")
     if strategy == "uniform":
@@ -94,7 +111,8 @@ def calibration_curve(y_true, y_prob, n_bins: int = 10, strategy: str = "uniform
 
 
 def expected_calibration_error(y_true, y_prob, n_bins: int = 10, positive: Any = None) -> float:
-    """The mean gap between confidence and accuracy over ``n_bins`` equal-width bins, weighted by bin size.
+    """The mean gap between confidence and accuracy over ``n_bins`` equal-width bins, weighted by
+    bin size.
 
     One probability per sample (two classes): the sum over bins b of (n_b / n) |mean(y in b) -
     mean(p in b)|, p being P(positive). One row per sample of k class probabilities, with
@@ -110,16 +128,23 @@ def expected_calibration_error(y_true, y_prob, n_bins: int = 10, positive: Any =
         y = _class_targets(y_true, p.shape[1])
         confidence, outcome = p.max(axis=1), (p.argmax(axis=1) == y).astype(np.float64)
     if len(outcome) != len(confidence):
-        raise ValueError(f"y_true has {len(outcome)} samples but y_prob has {len(confidence)}: they must be the same length")
+        raise ValueError(
+            f"y_true has {len(outcome)} samples but y_prob has {len(confidence)}: they must be the "
+            "same length"
+        )
     if not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
         raise ValueError(f"n_bins must be a whole number of at least 1, got {n_bins!r}")
     bins = np.searchsorted(np.linspace(0.0, 1.0, n_bins + 1)[1:-1], confidence, side="right")
-    gap = np.abs(np.bincount(bins, weights=outcome, minlength=n_bins) - np.bincount(bins, weights=confidence, minlength=n_bins))
+    gap = np.abs(
+        np.bincount(bins, weights=outcome, minlength=n_bins)
+        - np.bincount(bins, weights=confidence, minlength=n_bins)
+    )
     return float(gap.sum() / len(confidence))  # sum over bins of n_b / n * |mean(y) - mean(p)|
 
 
 def brier_score(y_true, y_prob, positive: Any = None) -> float:
-    """The mean squared gap between probability and outcome, as ``sklearn.metrics.brier_score_loss``.
+    """The mean squared gap between probability and outcome, as
+    ``sklearn.metrics.brier_score_loss``.
 
     One probability per sample: mean((y - p)^2), 0 at best, 1 at worst. One row of k class
     probabilities per sample (``y_true`` class numbers): the mean over samples of the sum over
@@ -129,11 +154,15 @@ def brier_score(y_true, y_prob, positive: Any = None) -> float:
     if p.ndim == 1:
         y = _binary_targets(y_true, positive)
         if len(y) != len(p):
-            raise ValueError(f"y_true has {len(y)} samples but y_prob has {len(p)}: they must be the same length")
+            raise ValueError(
+                f"y_true has {len(y)} samples but y_prob has {len(p)}: they must be the same length"
+            )
         return float(np.mean((y - p) ** 2))
     y = _class_targets(y_true, p.shape[1])
     if len(y) != len(p):
-        raise ValueError(f"y_true has {len(y)} samples but y_prob has {len(p)}: they must be the same length")
+        raise ValueError(
+            f"y_true has {len(y)} samples but y_prob has {len(p)}: they must be the same length"
+        )
     onehot = np.eye(p.shape[1])[y]
     score = float(np.mean(np.sum((onehot - p) ** 2, axis=1)))
     return score / 2 if p.shape[1] < 3 else score
@@ -150,13 +179,17 @@ def log_loss(y_true, y_prob, positive: Any = None) -> float:
     if p.ndim == 1:
         y = _binary_targets(y_true, positive)
         if len(y) != len(p):
-            raise ValueError(f"y_true has {len(y)} samples but y_prob has {len(p)}: they must be the same length")
+            raise ValueError(
+                f"y_true has {len(y)} samples but y_prob has {len(p)}: they must be the same length"
+            )
         p = np.column_stack([1 - p, p])
         y = y.astype(np.int64)
     else:
         y = _class_targets(y_true, p.shape[1])
         if len(y) != len(p):
-            raise ValueError(f"y_true has {len(y)} samples but y_prob has {len(p)}: they must be the same length")
+            raise ValueError(
+                f"y_true has {len(y)} samples but y_prob has {len(p)}: they must be the same length"
+            )
     p = np.clip(p, eps, 1 - eps)
     return float(-np.mean(np.log(p[np.arange(len(y)), y])))
 

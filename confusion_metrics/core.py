@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Hashable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -123,7 +124,9 @@ def _counts(matrix: np.ndarray):
     return tp, fn, fp, tn
 
 
-def per_class(cm, labels: Sequence[Hashable] | None = None, zero_division: float = 0.0) -> list[ClassMetrics]:
+def per_class(
+    cm, labels: Sequence[Hashable] | None = None, zero_division: float = 0.0
+) -> list[ClassMetrics]:
     """One :class:`ClassMetrics` per class, in the matrix's order.
 
     ``labels`` names the classes (default 0, 1, ...). ``zero_division`` is the value
@@ -155,7 +158,9 @@ def per_class(cm, labels: Sequence[Hashable] | None = None, zero_division: float
     ]
 
 
-def binary(cm, positive: Any = 1, labels: Sequence[Hashable] | None = None, zero_division: float = 0.0) -> ClassMetrics:
+def binary(
+    cm, positive: Any = 1, labels: Sequence[Hashable] | None = None, zero_division: float = 0.0
+) -> ClassMetrics:
     """Metrics of the positive class of a 2 x 2 confusion matrix.
 
     ``labels`` are the two classes in the matrix's order (default ``[0, 1]``) and
@@ -192,7 +197,5 @@ def summary(cm, labels: Sequence[Hashable] | None = None, zero_division: float =
             float(_ratio(tp.sum(), tp.sum() + fn.sum(), zero_division)),
             float(_ratio(2 * tp.sum(), 2 * tp.sum() + fp.sum() + fn.sum(), zero_division)),
         ),
-        weighted=Averages(
-            mean(precision, support), mean(recall, support), mean(f1, support)
-        ),
+        weighted=Averages(mean(precision, support), mean(recall, support), mean(f1, support)),
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Hashable, Sequence
+from collections.abc import Hashable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -57,9 +58,7 @@ def format_report(
         record = binary(matrix, positive, raw_labels, zero_division)
         lines.append("")
         lines.append(f"Positive class: {record.label}")
-        lines.append(
-            f"  TP = {record.tp}   FN = {record.fn}   FP = {record.fp}   TN = {record.tn}"
-        )
+        lines.append(f"  TP = {record.tp}   FN = {record.fn}   FP = {record.fp}   TN = {record.tn}")
         lines.append(f"  accuracy  = (TP + TN) / total          = {100 * record.accuracy:.2f} %")
         lines.append(f"  precision = TP / (TP + FP)             = {100 * record.precision:.2f} %")
         lines.append(f"  recall    = TP / (TP + FN)             = {100 * record.recall:.2f} %")
@@ -145,7 +144,12 @@ def plot_threshold_curves(
     """
     from matplotlib.figure import Figure
 
-    from confusion_metrics.thresholds import average_precision, precision_recall_curve, roc_auc, roc_curve
+    from confusion_metrics.thresholds import (
+        average_precision,
+        precision_recall_curve,
+        roc_auc,
+        roc_curve,
+    )
 
     curves = {name: y_score, **(compare or {})}
     share = float(np.mean(np.asarray(y_true).ravel() == positive))
@@ -159,10 +163,21 @@ def plot_threshold_curves(
     for k, (label, scores) in enumerate(curves.items()):
         fpr, tpr, _ = roc_curve(y_true, scores, positive)
         style = {"linewidth": 2, "zorder": 3} if k == 0 else {"linewidth": 1, "alpha": 0.8}
-        axes.plot(fpr, tpr, label=f"{label} (ROC AUC {roc_auc(y_true, scores, positive):.3f})", **style)
+        axes.plot(
+            fpr, tpr, label=f"{label} (ROC AUC {roc_auc(y_true, scores, positive):.3f})", **style
+        )
     axes.plot([0, 1], [0, 1], "--", color="grey", label="coin toss (AUC 0.5)")
     for (label, (x, y, _)), marker in zip(points.items(), "os^D"):
-        axes.plot(x, y, marker, color="black", markerfacecolor="none" if marker == "o" else "gold", markersize=9, zorder=4, label=label)
+        axes.plot(
+            x,
+            y,
+            marker,
+            color="black",
+            markerfacecolor="none" if marker == "o" else "gold",
+            markersize=9,
+            zorder=4,
+            label=label,
+        )
     axes.set_xlabel("false positive rate  FP / (FP + TN)")
     axes.set_ylabel("true positive rate (recall)  TP / (TP + FN)")
     axes.set_title(f"{title}: ROC curve" if title else "ROC curve")
@@ -174,10 +189,27 @@ def plot_threshold_curves(
     for k, (label, scores) in enumerate(curves.items()):
         precision, recall, _ = precision_recall_curve(y_true, scores, positive)
         style = {"linewidth": 2, "zorder": 3} if k == 0 else {"linewidth": 1, "alpha": 0.8}
-        axes.step(recall, precision, where="post", label=f"{label} (AP {average_precision(y_true, scores, positive):.3f})", **style)
-    axes.axhline(share, linestyle="--", color="grey", label=f"flag everybody (precision {share:.3f})")
+        axes.step(
+            recall,
+            precision,
+            where="post",
+            label=f"{label} (AP {average_precision(y_true, scores, positive):.3f})",
+            **style,
+        )
+    axes.axhline(
+        share, linestyle="--", color="grey", label=f"flag everybody (precision {share:.3f})"
+    )
     for (label, (_, y, p)), marker in zip(points.items(), "os^D"):
-        axes.plot(y, p, marker, color="black", markerfacecolor="none" if marker == "o" else "gold", markersize=9, zorder=4, label=label)
+        axes.plot(
+            y,
+            p,
+            marker,
+            color="black",
+            markerfacecolor="none" if marker == "o" else "gold",
+            markersize=9,
+            zorder=4,
+            label=label,
+        )
     axes.set_xlabel("recall  TP / (TP + FN)")
     axes.set_ylabel("precision  TP / (TP + FP)")
     axes.set_ylim(0, 1.02)
@@ -187,8 +219,11 @@ def plot_threshold_curves(
     return roc, pr
 
 
-def plot_reliability_diagram(models: dict, n_bins: int = 10, title: str | None = None, positive: Any = None):
-    """A reliability diagram: per bin of predicted probability, the share that came true. A matplotlib Figure.
+def plot_reliability_diagram(
+    models: dict, n_bins: int = 10, title: str | None = None, positive: Any = None
+):
+    """A reliability diagram: per bin of predicted probability, the share that came true. A
+    matplotlib Figure.
 
     ``models`` maps a legend text to ``(y_true, y_prob)``: one probability per sample (of the
     positive class), or one row of class probabilities per sample with ``y_true`` class
@@ -198,7 +233,11 @@ def plot_reliability_diagram(models: dict, n_bins: int = 10, title: str | None =
     """
     from matplotlib.figure import Figure
 
-    from confusion_metrics.calibration import _probabilities, calibration_curve, expected_calibration_error
+    from confusion_metrics.calibration import (
+        _probabilities,
+        calibration_curve,
+        expected_calibration_error,
+    )
 
     figure = Figure(figsize=(5.4, 6.2), layout="constrained")
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1.2))
@@ -211,11 +250,18 @@ def plot_reliability_diagram(models: dict, n_bins: int = 10, title: str | None =
             true, predicted = calibration_curve(y_true, p, n_bins=n_bins, positive=positive)
             confidence = p
         else:  # the top label: how sure, and was it right
-            confidence, correct = p.max(axis=1), (p.argmax(axis=1) == np.asarray(y_true)).astype(int)
+            confidence, correct = (
+                p.max(axis=1),
+                (p.argmax(axis=1) == np.asarray(y_true)).astype(int),
+            )
             true, predicted = calibration_curve(correct, confidence, n_bins=n_bins)
         line = top.plot(predicted, true, "o-", label=f"{label} (ECE {ece:.3f})")[0]
         bottom.hist(confidence, bins=edges, histtype="step", linewidth=1.5, color=line.get_color())
-    wording = "confidence (top-label probability)" if any(np.ndim(v[1]) == 2 and np.shape(v[1])[1] > 1 for v in models.values()) else "predicted probability"
+    wording = (
+        "confidence (top-label probability)"
+        if any(np.ndim(v[1]) == 2 and np.shape(v[1])[1] > 1 for v in models.values())
+        else "predicted probability"
+    )
     top.set_ylabel("share that came true" if wording == "predicted probability" else "accuracy")
     top.set_xlim(0, 1)
     top.set_ylim(0, 1)

@@ -64,7 +64,9 @@ def _checked_inputs(y_true, y_score, positive: Any) -> tuple[np.ndarray, np.ndar
         )
     y_true, y_score = y_true.ravel(), y_score.ravel()
     if y_true.size != y_score.size:
-        raise ValueError(f"y_true and y_score have different lengths ({y_true.size} and {y_score.size})")
+        raise ValueError(
+            f"y_true and y_score have different lengths ({y_true.size} and {y_score.size})"
+        )
     if y_true.size == 0:
         raise ValueError("y_true and y_score are empty: there is nothing to count")
     if y_score.dtype.kind not in "biuf":
@@ -74,9 +76,13 @@ def _checked_inputs(y_true, y_score, positive: Any) -> tuple[np.ndarray, np.ndar
         raise ValueError("y_score holds NaN or infinity: every sample needs a finite score")
     labels = np.unique(y_true)
     if labels.size > 2:
-        raise ValueError(f"the threshold view is for two classes; y_true holds {labels.size}: {labels.tolist()}")
+        raise ValueError(
+            f"the threshold view is for two classes; y_true holds {labels.size}: {labels.tolist()}"
+        )
     if labels.size == 2 and positive not in labels.tolist():
-        raise ValueError(f"positive class {positive!r} is not one of the labels in y_true {labels.tolist()}")
+        raise ValueError(
+            f"positive class {positive!r} is not one of the labels in y_true {labels.tolist()}"
+        )
     return (y_true == positive), y_score
 
 
@@ -95,12 +101,17 @@ def confusion_matrices_at_thresholds(y_true, y_score, positive: Any = 1) -> Thre
     tp = np.cumsum(is_positive)[last_of_tie]
     fp = (last_of_tie + 1) - tp
     return ThresholdCounts(
-        thresholds=y_score[last_of_tie], tp=tp, fp=fp, fn=tp[-1] - tp, tn=fp[-1] - fp,
-    )  # fmt: skip
+        thresholds=y_score[last_of_tie],
+        tp=tp,
+        fp=fp,
+        fn=tp[-1] - tp,
+        tn=fp[-1] - fp,
+    )
 
 
 def roc_curve(y_true, y_score, positive: Any = 1, drop_intermediate: bool = True):
-    """False positive rates, true positive rates (recall) and thresholds, as scikit-learn's roc_curve.
+    """False positive rates, true positive rates (recall) and thresholds, as scikit-learn's
+    roc_curve.
 
     The curve starts at (0, 0) with threshold +inf (nothing called positive).
     ``drop_intermediate`` leaves out points that lie on a straight line between
@@ -109,7 +120,9 @@ def roc_curve(y_true, y_score, positive: Any = 1, drop_intermediate: bool = True
     counts = confusion_matrices_at_thresholds(y_true, y_score, positive)
     if counts.positives == 0 or counts.negatives == 0:
         missing = "positive" if counts.positives == 0 else "negative"
-        raise ValueError(f"the ROC curve needs both classes in y_true, but it has no {missing} sample")
+        raise ValueError(
+            f"the ROC curve needs both classes in y_true, but it has no {missing} sample"
+        )
     tp, fp, thresholds = counts.tp, counts.fp, counts.thresholds
     if drop_intermediate and tp.size > 2:
         corner = np.r_[True, np.logical_or(np.diff(fp, 2), np.diff(tp, 2)), True]
@@ -127,7 +140,9 @@ def precision_recall_curve(y_true, y_score, positive: Any = 1, drop_intermediate
     """
     counts = confusion_matrices_at_thresholds(y_true, y_score, positive)
     if counts.positives == 0:
-        raise ValueError("the precision-recall curve needs positive samples in y_true (recall is undefined)")
+        raise ValueError(
+            "the precision-recall curve needs positive samples in y_true (recall is undefined)"
+        )
     tp, fp, thresholds = counts.tp, counts.fp, counts.thresholds
     if drop_intermediate and tp.size > 2:
         # keep the first and last point of every run of equal TP (equal recall)
@@ -147,7 +162,9 @@ def roc_auc(y_true, y_score, positive: Any = 1) -> float:
     (ties counting half).
     """
     fpr, tpr, _ = roc_curve(y_true, y_score, positive, drop_intermediate=False)
-    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))  # the trapezoids, as numpy.trapezoid
+    return float(
+        np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2)
+    )  # the trapezoids, as numpy.trapezoid
 
 
 def average_precision(y_true, y_score, positive: Any = 1) -> float:
@@ -160,7 +177,9 @@ def average_precision(y_true, y_score, positive: Any = 1) -> float:
     return float(max(0.0, -np.sum(np.diff(recall) * precision[:-1])))
 
 
-def choose_threshold(y_true, y_score, rule: str = "f1", min_recall: float | None = None, positive: Any = 1) -> float:
+def choose_threshold(
+    y_true, y_score, rule: str = "f1", min_recall: float | None = None, positive: Any = 1
+) -> float:
     """A decision threshold chosen on the scores of held-out samples.
 
     ``rule="f1"``: the threshold of the best F1 (the highest such threshold on ties).

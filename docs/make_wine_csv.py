@@ -20,7 +20,8 @@ table = wine.frame.rename(columns={"target": "cultivar"})
 table["cultivar"] = [wine.target_names[k] for k in wine.target]
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "wine.csv")
 temporary = None
-try:  # written beside its final place and moved there whole, so a failure leaves no half-written file
+# written beside its final place and moved there whole, so a failure leaves no half-written file
+try:
     handle, temporary = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
     with os.fdopen(handle, "w", newline="") as stream:
         table.to_csv(stream, index=False)
@@ -28,6 +29,10 @@ try:  # written beside its final place and moved there whole, so a failure leave
 except OSError as error:
     if temporary is not None:
         Path(temporary).unlink(missing_ok=True)
-    print(f"error: cannot write {out} ({error.strerror or error}): pass a file in a folder that exists", file=sys.stderr)
+    print(
+        f"error: cannot write {out} ({error.strerror or error}): pass a file in a folder that "
+        "exists",
+        file=sys.stderr,
+    )
     sys.exit(2)
 print(f"wrote {out}: {len(table)} wines, {table.shape[1] - 1} measurements and the cultivar")

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from tutorial_support.churn import FEATURES, TARGET
+from tutorial_support.ann.churn import FEATURES, TARGET
 
 
 def churn_table(rows: int = 120, seed: int = 0) -> pd.DataFrame:
@@ -12,7 +12,7 @@ def churn_table(rows: int = 120, seed: int = 0) -> pd.DataFrame:
         {
             "RowNumber": np.arange(1, rows + 1),
             "CustomerId": rng.integers(15_000_000, 16_000_000, rows),
-            "Surname": rng.choice(["Hargrave", "Hill", "Onio", "Boni"], rows),
+            "Surname": [f"Surname {k % 97}" for k in range(rows)],  # free text, as in the real file
             "CreditScore": rng.integers(350, 850, rows),
             "Geography": rng.choice(["France", "Germany", "Spain"], rows),
             "Gender": rng.choice(["Female", "Male"], rows),

@@ -18,7 +18,18 @@ from image_fixtures import make_image_folder  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 ANN = ROOT / "1_artificial_neural_networks" / "ann.py"
 # the quick run of ann.py that several test modules check (the notebook test runs the same settings)
-QUICK_ANN = ["--epochs", "2", "--improved-epochs", "2", "--folds", "3", "--seed", "1", "--verbose", "0"]
+QUICK_ANN = [
+    "--epochs",
+    "2",
+    "--improved-epochs",
+    "2",
+    "--folds",
+    "3",
+    "--seed",
+    "1",
+    "--verbose",
+    "0",
+]
 
 
 def script_environment(extra: dict | None = None) -> dict:
@@ -43,14 +54,19 @@ def shared_data() -> Path:
 
 def run_ann(*args, cwd=ROOT, env=None):
     return subprocess.run(
-        [sys.executable, str(ANN), *map(str, args)], capture_output=True, text=True, cwd=cwd,
-        env=script_environment(env), timeout=600,
-    )  # fmt: skip
+        [sys.executable, str(ANN), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=script_environment(env),
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory, shared_data):
-    """ann.py on the real data with few epochs and folds: its output folder (out / "a") and its result."""
+    """ann.py on the real data with few epochs and folds: its output folder (out / "a") and its
+    result."""
     out = tmp_path_factory.mktemp("ann")
     result = run_ann(*QUICK_ANN, "--output-dir", out / "a", env={"DLP_DATA_DIR": str(shared_data)})
     assert result.returncode == 0, result.stderr
@@ -58,7 +74,8 @@ def quick_run(tmp_path_factory, shared_data):
 
 
 def assert_flag_error(parse, args: list[str], message: str, tmp_path: Path, capsys) -> None:
-    """``parse(args)`` (a script's flags) exits with status 2 and one line holding ``message``, writing nothing."""
+    """``parse(args)`` (a script's flags) exits with status 2 and one line holding ``message``,
+    writing nothing."""
     with pytest.raises(SystemExit) as stopped:
         parse(args, default_output_dir=tmp_path / "out")
     assert stopped.value.code == 2
@@ -68,22 +85,39 @@ def assert_flag_error(parse, args: list[str], message: str, tmp_path: Path, caps
 
 
 CNN = ROOT / "2_convolutional_neural_networks" / "cnn.py"
-QUICK = ["--epochs", "2", "--image-size", "24", "--batch-size", "8", "--verbose", "0", "--mixed-precision", "off"]
+QUICK = [
+    "--epochs",
+    "2",
+    "--image-size",
+    "24",
+    "--batch-size",
+    "8",
+    "--verbose",
+    "0",
+    "--mixed-precision",
+    "off",
+]
 
 
 def run_cnn(*args, env=None):
     return subprocess.run(
         [sys.executable, str(CNN), *map(str, args)],
-        capture_output=True, text=True, timeout=600, env=script_environment(env),
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=script_environment(env),
+    )
 
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
-    """cnn.py on tiny generated folders (with a corrupt, an empty and a text file): its base folder and result."""
+    """cnn.py on tiny generated folders (with a corrupt, an empty and a text file): its base folder
+    and result."""
     base = tmp_path_factory.mktemp("cnn")
     make_image_folder(base / "data" / "cats_and_dogs")
-    result = run_cnn("--data", base / "data", "--cache-dir", base / "cache", "--output-dir", base / "out", *QUICK)
+    result = run_cnn(
+        "--data", base / "data", "--cache-dir", base / "cache", "--output-dir", base / "out", *QUICK
+    )
     assert result.returncode == 0, result.stderr
     return base, result
 
@@ -98,6 +132,11 @@ def driver_without_gpu(tmp_path_factory):
         pytest.skip("needs gcc to build the stand-in driver")
     folder = tmp_path_factory.mktemp("driver")
     source = folder / "cuda.c"
-    source.write_text("int cuInit(unsigned int flags) { return 303; }\nint cuDriverGetVersion(int *v) { *v = 12000; return 0; }\n")
-    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(folder / "libcuda.so.1"), str(source)], check=True)
+    source.write_text(
+        "int cuInit(unsigned int flags) { return 303; }\nint cuDriverGetVersion(int *v) { *v = "
+        "12000; return 0; }\n"
+    )
+    subprocess.run(
+        ["gcc", "-shared", "-fPIC", "-o", str(folder / "libcuda.so.1"), str(source)], check=True
+    )
     return folder

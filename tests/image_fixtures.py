@@ -43,7 +43,11 @@ def make_image_folder(root: Path, per_class=(16, 6), seed=0, oddities=True) -> P
 def make_three_class_folder(root: Path, per_class=(12, 5), seed=0) -> Path:
     """root/training_set/{birds,cats,dogs} and root/test_set/{...}: birds are green."""
     rng = np.random.default_rng(seed)
-    colours = {"birds": np.array([60, 170, 60]), "cats": np.array([90, 40, 30]), "dogs": np.array([200, 190, 230])}
+    colours = {
+        "birds": np.array([60, 170, 60]),
+        "cats": np.array([90, 40, 30]),
+        "dogs": np.array([200, 190, 230]),
+    }
     for split, count in zip(("training_set", "test_set"), per_class):
         for label, colour in colours.items():
             for i in range(count):

@@ -1,4 +1,5 @@
-"""Running a script as a notebook (jupytext) cell by cell in a real IPython kernel (nbclient), for the script tests."""
+"""Running a script as a notebook (jupytext) cell by cell in a real IPython kernel (nbclient), for
+the script tests."""
 
 import re
 
@@ -9,18 +10,64 @@ from conftest import script_environment
 
 # TensorFlow's and absl's log lines ("E0000 00:00:1795724905.804071 6884 cuda_platform.cc:52] ...",
 # "WARNING: All log messages before absl::InitializeLog() ...") and Python warnings
-LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d|absl::|^WARNING:|Warning:|tensorflow/|cuInit", re.MULTILINE)
+LOG_LINE = re.compile(
+    r"^[IWEF]\d{4} \d\d:\d\d:\d\d|absl::|^WARNING:|Warning:|tensorflow/|cuInit", re.MULTILINE
+)
 
 
-def run_as_notebook(script, folder, settings: str, env: dict):
-    """Execute every cell of ``script`` as a notebook in ``folder``; return the executed notebook."""
+def run_as_notebook(script, folder, settings: str, env: dict, fails: bool = False):
+    """Execute every cell of ``script`` as a notebook in ``folder``; return the executed notebook.
+
+    ``fails``: a cell is expected to stop it (nbclient's CellExecutionError); the notebook is
+    returned as far as it ran."""
     notebook = jupytext.read(script)
     cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    settings_cell = next(cell for cell in cells if cell.source.lstrip().startswith("# %% Settings") or "SETTINGS = " in cell.source)
-    settings_cell.source = settings_cell.source.replace('SETTINGS = ""', f"SETTINGS = {settings!r}", 1)
-    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
-    client.execute(env=script_environment(env))  # raises CellExecutionError on any failing cell
+    settings_cell = next(
+        cell
+        for cell in cells
+        if cell.source.lstrip().startswith("# %% Settings") or "SETTINGS = " in cell.source
+    )
+    settings_cell.source = settings_cell.source.replace(
+        'SETTINGS = ""', f"SETTINGS = {settings!r}", 1
+    )
+    client = nbclient.NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    )
+    try:
+        client.execute(env=script_environment(env))  # raises CellExecutionError on a failing cell
+    except nbclient.exceptions.CellExecutionError:
+        if not fails:
+            raise
+    else:
+        assert not fails, "the notebook ran to its end"
     return notebook
+
+
+def shown_figures(notebook) -> int:
+    """How many images the cells displayed (each figure a script saves, shown in its cell)."""
+    return sum(
+        "image/png" in output.get("data", {})
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "display_data"
+    )
+
+
+def check_notebook_shape(notebook) -> None:
+    """The script's opening text is a markdown cell, and the first code cell shows no value (a
+    docstring there would be shown as Out[1])."""
+    assert notebook.cells[0].cell_type == "markdown" and notebook.cells[0].source.startswith("# ")
+    first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    assert not [o for o in first_code.get("outputs", []) if o["output_type"] == "execute_result"]
+
+
+def error_outputs(notebook) -> list:
+    return [
+        output
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "error"
+    ]
 
 
 def outputs_text(notebook) -> str:

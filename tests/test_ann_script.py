@@ -9,17 +9,32 @@ import numpy as np
 import pytest
 
 from conftest import ANN, QUICK_ANN, assert_flag_error, run_ann, script_environment
-from notebook_runs import LOG_LINE, outputs_text, run_as_notebook, stderr_text
+from notebook_runs import (
+    LOG_LINE,
+    check_notebook_shape,
+    error_outputs,
+    outputs_text,
+    run_as_notebook,
+    shown_figures,
+    stderr_text,
+)
 
 
 def test_outputs_and_metrics_agree_with_the_confusion_matrix(quick_run):
     out, result = quick_run
     folder = out / "a"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "churn_ann.keras", "churn_ann_improved.keras", "confusion_matrix.png", "feature_importance.png",
-        "metrics.json", "precision_recall_curve.png", "preprocessing.joblib", "reliability_diagram.png", "roc_curve.png",
+        "churn_ann.keras",
+        "churn_ann_improved.keras",
+        "confusion_matrix.png",
+        "feature_importance.png",
+        "metrics.json",
+        "precision_recall_curve.png",
+        "preprocessing.joblib",
+        "reliability_diagram.png",
+        "roc_curve.png",
         "training_curves.png",
-    ]  # fmt: skip
+    ]
     metrics = json.loads((folder / "metrics.json").read_text())
     test = metrics["test"]
     (tn, fp), (fn, tp) = test["confusion_matrix"]
@@ -39,8 +54,12 @@ def test_outputs_and_metrics_agree_with_the_confusion_matrix(quick_run):
         assert cv["std"] == pytest.approx(scores.std())
         assert 0.7 < cv["mean"] < 0.9
     firing = metrics["fit"]["firing_shares"]
-    assert [len(layer) for layer in firing] == [6, 6] and all(0 <= v <= 1 for layer in firing for v in layer)
-    assert metrics["fit"]["bending_units"] == [sum(0.01 < v < 0.99 for v in layer) for layer in firing]
+    assert [len(layer) for layer in firing] == [6, 6] and all(
+        0 <= v <= 1 for layer in firing for v in layer
+    )
+    assert metrics["fit"]["bending_units"] == [
+        sum(0.01 < v < 0.99 for v in layer) for layer in firing
+    ]
     assert set(metrics["timings_s"]) >= {"fit", "cv", "total"}
     assert metrics["config"]["epochs"] == 2 and metrics["config"]["folds"] == 3
     assert 0 < metrics["new_customer"]["probability"] < 1
@@ -52,49 +71,85 @@ def test_outputs_and_metrics_agree_with_the_confusion_matrix(quick_run):
 
 
 def test_threshold_auc_and_baselines_agree_with_the_saved_model(quick_run, shared_data):
-    """threshold.value applied to churn_ann.keras (through preprocessing.joblib) gives threshold.test."""
+    """threshold.value applied to churn_ann.keras (through preprocessing.joblib) gives
+    threshold.test."""
     import joblib
     from sklearn import metrics as skm
     from sklearn.model_selection import train_test_split
 
-    from tutorial_support import churn
-    from tutorial_support.runtime import keras
+    from tutorial_support.ann import churn
+    from tutorial_support.common.runtime import keras
 
     out, result = quick_run
     metrics = json.loads((out / "a" / "metrics.json").read_text())
     features, exited = churn.load_churn(shared_data / "Churn_Modelling.csv")
     _, test_table, _, y_test = train_test_split(features, exited, test_size=0.2, random_state=0)
     X_test = joblib.load(out / "a" / "preprocessing.joblib").transform(test_table)
-    p = keras.models.load_model(out / "a" / "churn_ann.keras", compile=False).predict(X_test, verbose=0).ravel()
+    p = (
+        keras.models.load_model(out / "a" / "churn_ann.keras", compile=False)
+        .predict(X_test, verbose=0)
+        .ravel()
+    )
 
     assert metrics["test"]["roc_auc"] == pytest.approx(skm.roc_auc_score(y_test, p), abs=1e-9)
-    assert metrics["test"]["average_precision"] == pytest.approx(skm.average_precision_score(y_test, p), abs=1e-9)
+    assert metrics["test"]["average_precision"] == pytest.approx(
+        skm.average_precision_score(y_test, p), abs=1e-9
+    )
     threshold = metrics["threshold"]
-    assert (threshold["chosen_on"], threshold["rule"]) == ("out-of-fold", "f1") and 0 < threshold["value"] < 1
+    assert (threshold["chosen_on"], threshold["rule"]) == ("out-of-fold", "f1") and 0 < threshold[
+        "value"
+    ] < 1
     for flagged in (p > threshold["value"], p >= threshold["value"]):  # no probability sits on it
-        assert skm.confusion_matrix(y_test, flagged).tolist() == threshold["test"]["confusion_matrix"]
-    assert threshold["test"]["recall"] == pytest.approx(skm.recall_score(y_test, p > threshold["value"]))
+        assert (
+            skm.confusion_matrix(y_test, flagged).tolist() == threshold["test"]["confusion_matrix"]
+        )
+    assert threshold["test"]["recall"] == pytest.approx(
+        skm.recall_score(y_test, p > threshold["value"])
+    )
     assert threshold["test"]["f1"] == pytest.approx(skm.f1_score(y_test, p > threshold["value"]))
-    assert f"threshold {threshold['value']:.3f}: the best F1 on the out-of-fold predictions of step 10" in result.stdout
+    assert (
+        f"threshold {threshold['value']:.3f}: the best F1 on the out-of-fold predictions of step 10"
+        in result.stdout
+    )
     (_, fp), (fn, tp) = threshold["test"]["confusion_matrix"]
-    assert f"flags {tp + fp:,} customers, of whom {tp} leave; finds {tp} of the 405 who leave" in result.stdout
+    assert (
+        f"flags {tp + fp:,} customers, of whom {tp} leave; finds {tp} of the 405 who leave"
+        in result.stdout
+    )
 
     improved = keras.models.load_model(out / "a" / "churn_ann_improved.keras", compile=False)
     p_improved = improved.predict(X_test, verbose=0).ravel()
-    assert metrics["improved"]["test"]["roc_auc"] == pytest.approx(skm.roc_auc_score(y_test, p_improved), abs=1e-9)
-    assert metrics["improved"]["test"]["confusion_matrix"] == skm.confusion_matrix(y_test, p_improved > 0.5).tolist()
+    assert metrics["improved"]["test"]["roc_auc"] == pytest.approx(
+        skm.roc_auc_score(y_test, p_improved), abs=1e-9
+    )
+    assert (
+        metrics["improved"]["test"]["confusion_matrix"]
+        == skm.confusion_matrix(y_test, p_improved > 0.5).tolist()
+    )
 
-    # calibration of the tutorial network, recomputed by scikit-learn; the temperature was fitted out of fold
+    # calibration of the tutorial network, recomputed by scikit-learn; the temperature was fitted
+    # out of fold
     calibration = metrics["calibration"]
     assert set(calibration) == {"tutorial", "improved", "gradient_boosting", "temperature"}
-    assert calibration["tutorial"]["brier"] == pytest.approx(skm.brier_score_loss(y_test, p), abs=1e-6)
-    assert calibration["tutorial"]["log_loss"] == pytest.approx(skm.log_loss(y_test, p.astype(np.float64)), abs=1e-5)
-    assert calibration["improved"]["brier"] == pytest.approx(skm.brier_score_loss(y_test, p_improved), abs=1e-6)
+    assert calibration["tutorial"]["brier"] == pytest.approx(
+        skm.brier_score_loss(y_test, p), abs=1e-6
+    )
+    assert calibration["tutorial"]["log_loss"] == pytest.approx(
+        skm.log_loss(y_test, p.astype(np.float64)), abs=1e-5
+    )
+    assert calibration["improved"]["brier"] == pytest.approx(
+        skm.brier_score_loss(y_test, p_improved), abs=1e-6
+    )
     temperature = calibration["temperature"]
     assert temperature["chosen_on"] == "out-of-fold" and 0.05 < temperature["value"] < 20
     tempered = 1 / (1 + np.exp(-np.log(p / (1 - p)).astype(np.float64) / temperature["value"]))
-    assert temperature["test"]["brier"] == pytest.approx(skm.brier_score_loss(y_test, tempered), abs=1e-5)
-    assert f"temperature T = {temperature['value']:.3f}, fitted on the out-of-fold predictions" in result.stdout
+    assert temperature["test"]["brier"] == pytest.approx(
+        skm.brier_score_loss(y_test, tempered), abs=1e-5
+    )
+    assert (
+        f"temperature T = {temperature['value']:.3f}, fitted on the out-of-fold predictions"
+        in result.stdout
+    )
 
     baselines = metrics["baselines"]
     assert baselines["majority"]["test_accuracy"] == pytest.approx(0.7975)  # 1,595 of 2,000 stay
@@ -106,18 +161,30 @@ def test_threshold_auc_and_baselines_agree_with_the_saved_model(quick_run, share
     assert set(importance) == set(churn.FEATURES)
     assert list(importance.values()) == sorted(importance.values(), reverse=True)
     assert max(importance, key=importance.get) in ("Age", "NumOfProducts")  # what drives churn here
-    assert metrics["by_products"]["products"] == [1, 2, 3, 4] and sum(metrics["by_products"]["customers"]) == 2000
+    # the test customers grouped by the fact the improved network relies on most
+    groups = metrics["by_group"]
+    assert groups["column"] == max(importance, key=importance.get)
+    assert sum(groups["customers"]) == 2000 and len(groups["customers"]) in (4, 5)
+    top = groups["column"]
+    assert groups[top] == [1, 2, 3, 4] if top == "NumOfProducts" else len(groups[top]) == 5
+    assert f"Test customers by {top}:" in result.stdout
 
 
 def test_saved_model_predicts_without_retraining(quick_run):
     out, _ = quick_run
     metrics = json.loads((out / "a" / "metrics.json").read_text())
-    from tutorial_support import saved_models
+    from tutorial_support.ann import customers
 
-    again = saved_models.predict_customer_from_saved(out / "a", "")  # in-process
+    again = customers.answer_from_saved(out / "a", "")  # in-process
     assert again == metrics["new_customer"]
 
-    other = run_ann("--predict-only", "--output-dir", out / "a", "--customer", "Geography=Germany,Age=60,IsActiveMember=0")
+    other = run_ann(
+        "--predict-only",
+        "--output-dir",
+        out / "a",
+        "--customer",
+        "Geography=Germany,Age=60,IsActiveMember=0",
+    )
     assert other.returncode == 0, other.stderr
     assert "Geography Germany" in other.stdout and "Age 60" in other.stdout
     assert "P(leaves) = " in other.stdout and "Step 6" not in other.stdout
@@ -126,20 +193,44 @@ def test_saved_model_predicts_without_retraining(quick_run):
 
 def test_readable_customer_equals_encoded_vector(quick_run):
     import joblib
+    import pandas as pd
 
-    from tutorial_support import churn
-    from tutorial_support.stacked_training import predict_probabilities
-    from tutorial_support.runtime import keras
+    from tutorial_support.ann import churn
+    from tutorial_support.common.runtime import keras
+    from tutorial_support.fast.training import predict_probabilities
 
     out, _ = quick_run
     model = keras.models.load_model(out / "a" / "churn_ann.keras", compile=False)
     preprocessing = joblib.load(out / "a" / "preprocessing.joblib")
-    readable = preprocessing.transform(churn.parse_customer(""))
+    readable = preprocessing.transform(pd.DataFrame([churn.EXAMPLE_CUSTOMER]))
     # Germany?, Spain?, Male?, CreditScore, Age, Tenure, Balance, products, card, active, salary
     encoded = np.array([[0, 0, 1, 600, 40, 3, 60000, 2, 1, 1, 50000]], dtype=float)
     scaled = preprocessing[-1].transform(encoded)
     np.testing.assert_allclose(readable, scaled)
-    assert predict_probabilities(model, readable)[0] == pytest.approx(predict_probabilities(model, scaled)[0])
+    assert predict_probabilities(model, readable)[0] == pytest.approx(
+        predict_probabilities(model, scaled)[0]
+    )
+
+
+def test_the_saved_scaler_holds_the_training_rows_statistics(quick_run, shared_data):
+    """Step 4's scaler is fitted on the training rows only (step 3's split), never the test rows."""
+    import joblib
+    from sklearn.model_selection import train_test_split
+
+    from tutorial_support.ann import churn
+
+    out, _ = quick_run
+    preprocessing = joblib.load(out / "a" / "preprocessing.joblib")
+    encoder, scaler = preprocessing[0], preprocessing[-1]
+    features, exited = churn.load_churn(shared_data / "Churn_Modelling.csv")
+    train, _, _, _ = train_test_split(features, exited, test_size=0.2, random_state=0)
+    np.testing.assert_allclose(scaler.mean_, encoder.transform(train).mean(axis=0))
+    assert not np.allclose(scaler.mean_, encoder.transform(features).mean(axis=0))
+    assert list(encoder.get_feature_names_out()[:3]) == [
+        "Geography_Germany",
+        "Geography_Spain",
+        "Gender_Male",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -159,8 +250,9 @@ def test_readable_customer_equals_encoded_vector(quick_run):
     ],
 )
 def test_bad_flags_give_one_line_and_exit_2(tmp_path, capsys, args, message):
-    """Flags are checked before TensorFlow trains anything (in-process: argparse needs no subprocess)."""
-    from tutorial_support import ann_flags
+    """Flags are checked before TensorFlow trains anything (in-process: argparse needs no
+    subprocess)."""
+    from tutorial_support.ann import flags as ann_flags
 
     assert_flag_error(ann_flags.parse, args, message, tmp_path, capsys)
 
@@ -171,25 +263,33 @@ def test_bad_flags_give_one_line_and_exit_2(tmp_path, capsys, args, message):
         ("optimizer=adamm", "--tune-grid: unknown optimizer 'adamm'; try adam or rmsprop"),
         ("batch_size=0", "--tune-grid: bad value for batch_size: must be at least 1, got 0"),
         ("epochs=ten", "--tune-grid: bad value for epochs: expected a whole number, got 'ten'"),
-        ("learning_rate=0.1", "--tune-grid: expected name=v1,v2 with name in batch_size, epochs, optimizer"),
+        (
+            "learning_rate=0.1",
+            "--tune-grid: expected name=v1,v2 with name in batch_size, epochs, optimizer",
+        ),
         ("epochs=", "--tune-grid: expected name=v1,v2"),
     ],
 )
 def test_bad_tune_grid(tmp_path, grid, message):
-    from tutorial_support import ann_flags
-    from tutorial_support.errors import TutorialError
+    from tutorial_support.ann import flags as ann_flags
+    from tutorial_support.common.errors import TutorialError
 
     with pytest.raises(TutorialError) as caught:
         ann_flags.parse(["--tune", "--tune-grid", grid], default_output_dir=tmp_path)
     assert message in str(caught.value) and "\n" not in str(caught.value)
-    assert ann_flags.parse(["--tune-grid", grid], default_output_dir=tmp_path).tune_grid is None  # only read with --tune
+    assert (
+        ann_flags.parse(["--tune-grid", grid], default_output_dir=tmp_path).tune_grid is None
+    )  # only read with --tune
 
 
 def test_a_failed_run_gives_one_line_and_leaves_earlier_outputs_intact(quick_run, shared_data):
-    """An error found once the data is read (more folds than rows of a class) ends the script with one line."""
+    """An error found once the data is read (more folds than rows of a class) ends the script with
+    one line."""
     out, _ = quick_run
     before = {p.name: p.read_bytes() for p in (out / "a").iterdir()}
-    result = run_ann("--folds", "5000", "--output-dir", out / "a", env={"DLP_DATA_DIR": str(shared_data)})
+    result = run_ann(
+        "--folds", "5000", "--output-dir", out / "a", env={"DLP_DATA_DIR": str(shared_data)}
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "--folds 5000 is more than the" in lines[0], result.stderr
@@ -200,9 +300,12 @@ def test_ctrl_c_exits_130_and_leaves_earlier_outputs(quick_run, shared_data):
     out, _ = quick_run
     before = {p.name: p.read_bytes() for p in (out / "a").iterdir()}
     process = subprocess.Popen(
-        [sys.executable, str(ANN), "--verbose", "0", "--output-dir", str(out / "a")], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env=script_environment({"DLP_DATA_DIR": str(shared_data)}),
-    )  # fmt: skip
+        [sys.executable, str(ANN), "--verbose", "0", "--output-dir", str(out / "a")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=script_environment({"DLP_DATA_DIR": str(shared_data)}),
+    )
     for line in process.stdout:  # wait until training has started
         if line.startswith("=== Step 6"):
             break
@@ -210,27 +313,68 @@ def test_ctrl_c_exits_130_and_leaves_earlier_outputs(quick_run, shared_data):
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130
     assert err.strip().splitlines() == ["interrupted: earlier outputs were left as they were"]
-    assert {p.name: p.read_bytes() for p in (out / "a").iterdir()} == before  # no staging folder left either
+    assert {
+        p.name: p.read_bytes() for p in (out / "a").iterdir()
+    } == before  # no staging folder left either
 
 
-def test_ann_runs_as_a_notebook_with_the_same_figures_as_the_script(tmp_path, quick_run, shared_data, driver_without_gpu):
-    """The notebook, run from another folder, prints and saves what the script did at the same seed (its
-    settings cell also fixes the threshold)."""
+def test_ann_runs_as_a_notebook_with_the_same_figures_as_the_script(
+    tmp_path, quick_run, shared_data, driver_without_gpu
+):
+    """The notebook, run from another folder, prints and saves what the script did at the same seed
+    (its settings cell also fixes the threshold)."""
     notebook = run_as_notebook(
-        ANN, tmp_path, settings=" ".join(QUICK_ANN) + " --threshold 0.25", env={
-            "DLP_DATA_DIR": str(shared_data), "LD_LIBRARY_PATH": str(driver_without_gpu), "TF_CPP_MIN_LOG_LEVEL": "2",
+        ANN,
+        tmp_path,
+        settings=" ".join(QUICK_ANN) + " --threshold 0.25",
+        env={
+            "DLP_DATA_DIR": str(shared_data),
+            "LD_LIBRARY_PATH": str(driver_without_gpu),
+            "TF_CPP_MIN_LOG_LEVEL": "2",
         },
-    )  # fmt: skip
+    )
     text = outputs_text(notebook)
     assert not LOG_LINE.search(text), LOG_LINE.search(text).group(0)
     assert stderr_text(notebook) == ""
-    assert "Training on CPU" in text and "=== Step 17: can the probabilities be taken at their word ===" in text
+    check_notebook_shape(notebook)
+    # every figure the script saves is shown: matrix, curves, ROC, PR, importance, reliability
+    assert shown_figures(notebook) == 6
+    assert (
+        "Training on CPU" in text
+        and "=== Step 17: can the probabilities be taken at their word ===" in text
+    )
     ours = json.loads((tmp_path / "outputs" / "metrics.json").read_text())  # beside the notebook
     script_out, _ = quick_run
     theirs = json.loads((script_out / "a" / "metrics.json").read_text())
     assert ours["config"]["epochs"] == 2 and ours["config"]["folds"] == 3  # the settings cell's
-    for key in ("test", "cv", "cv_dropout", "new_customer", "baselines", "improved", "feature_importance", "calibration"):
+    for key in (
+        "test",
+        "cv",
+        "cv_dropout",
+        "new_customer",
+        "baselines",
+        "improved",
+        "feature_importance",
+        "calibration",
+    ):
         assert ours[key] == theirs[key], key
     # a threshold fixed in the settings cell
-    assert (ours["threshold"]["value"], ours["threshold"]["chosen_on"], ours["threshold"]["rule"]) == (0.25, "given", "fixed")
+    assert (
+        ours["threshold"]["value"],
+        ours["threshold"]["chosen_on"],
+        ours["threshold"]["rule"],
+    ) == (0.25, "given", "fixed")
     assert "threshold 0.250: given with --threshold" in text
+
+
+def test_a_bad_settings_cell_stops_the_notebook_with_its_one_line(tmp_path):
+    """No SystemExit, no IPython "To exit" warning: the error's own line (_render_traceback_)."""
+    notebook = run_as_notebook(ANN, tmp_path, settings="--epochs 0", env={}, fails=True)
+    (error,) = error_outputs(notebook)
+    assert error["ename"] == "TutorialError"
+    assert error["traceback"] == [
+        "error: argument --epochs: must be at least 1, got 0 (see --help)"
+    ]
+    everything = outputs_text(notebook) + stderr_text(notebook)
+    assert "SystemExit" not in everything and "To exit" not in everything
+    assert not (tmp_path / "outputs").exists()

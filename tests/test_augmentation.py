@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from tutorial_support.augmentation import RandomShearZoomFlip
-from tutorial_support.runtime import keras
+from tutorial_support.cnn.augmentation import RandomShearZoomFlip
+from tutorial_support.common.runtime import keras
 
 
 def images(batch=6, size=16):
@@ -31,14 +31,18 @@ def test_zoom_and_shear_change_images_within_range_and_keep_shape():
     out = np.asarray(layer(x, training=True))
     assert out.shape == x.shape and out.dtype == np.float32
     assert not np.allclose(out, x)
-    assert out.min() >= x.min() - 1e-3 and out.max() <= x.max() + 1e-3  # interpolation, nearest fill
+    assert (
+        out.min() >= x.min() - 1e-3 and out.max() <= x.max() + 1e-3
+    )  # interpolation, nearest fill
     # The centre pixel stays (nearly) where it is: every transform is about the centre.
     centre = x[:, 8, 10]
     np.testing.assert_allclose(out[:, 8, 10], centre, atol=60)
 
 
 def test_layer_survives_saving(tmp_path):
-    model = keras.Sequential([keras.Input((8, 8, 3)), RandomShearZoomFlip(shear_degrees=5, zoom=0.1, seed=2)])
+    model = keras.Sequential(
+        [keras.Input((8, 8, 3)), RandomShearZoomFlip(shear_degrees=5, zoom=0.1, seed=2)]
+    )
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     layer = loaded.layers[0]

@@ -1,11 +1,13 @@
-"""Calibration metrics against scikit-learn on hundreds of random cases, ties and bin edges among them."""
+"""Calibration metrics against scikit-learn on hundreds of random cases, ties and bin edges among
+them."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.calibration import calibration_curve as sk_calibration_curve
-from sklearn.metrics import brier_score_loss, log_loss as sk_log_loss
+from sklearn.metrics import brier_score_loss
+from sklearn.metrics import log_loss as sk_log_loss
 
 import confusion_metrics as cmx
 
@@ -39,7 +41,11 @@ def ece_by_hand(outcome, confidence, n_bins):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.integers(0, 10**6), st.sampled_from([1, 2, 3, 5, 10, 15]), st.sampled_from(["uniform", "quantile"]))
+@given(
+    st.integers(0, 10**6),
+    st.sampled_from([1, 2, 3, 5, 10, 15]),
+    st.sampled_from(["uniform", "quantile"]),
+)
 def test_calibration_curve_equals_scikit_learn(seed, n_bins, strategy):
     y, p = binary_case(seed)
     ours = cmx.calibration_curve(y, p, n_bins=n_bins, strategy=strategy)
@@ -60,24 +66,36 @@ def test_brier_and_log_loss_equal_scikit_learn(seed):
     labels = rng.integers(0, k, len(y))
     labels[:k] = np.arange(k)[: len(labels)] if len(labels) >= k else labels[:k]
     if len(np.unique(labels)) == k:  # scikit-learn needs every class present without labels=
-        assert cmx.brier_score(labels, probabilities) == pytest.approx(brier_score_loss(labels, probabilities), rel=1e-12)
-        assert cmx.log_loss(labels, probabilities) == pytest.approx(sk_log_loss(labels, probabilities), rel=1e-12)
+        assert cmx.brier_score(labels, probabilities) == pytest.approx(
+            brier_score_loss(labels, probabilities), rel=1e-12
+        )
+        assert cmx.log_loss(labels, probabilities) == pytest.approx(
+            sk_log_loss(labels, probabilities), rel=1e-12
+        )
     text = np.where(y == 1, "yes", "no")  # any two labels, the positive one named
-    assert cmx.brier_score(text, p, positive="yes") == pytest.approx(brier_score_loss(text, p, pos_label="yes"))
+    assert cmx.brier_score(text, p, positive="yes") == pytest.approx(
+        brier_score_loss(text, p, pos_label="yes")
+    )
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, 10**6), st.sampled_from([1, 2, 5, 10, 15]))
 def test_expected_calibration_error(seed, n_bins):
     y, p = binary_case(seed)
-    assert cmx.expected_calibration_error(y, p, n_bins=n_bins) == pytest.approx(ece_by_hand(y, p, n_bins), abs=1e-12)
+    assert cmx.expected_calibration_error(y, p, n_bins=n_bins) == pytest.approx(
+        ece_by_hand(y, p, n_bins), abs=1e-12
+    )
     # top label of k classes (Guo et al. 2017): confidence = max p, correct = argmax == y
     rng = np.random.default_rng(seed)
     k = int(rng.integers(2, 6))
     probabilities = rng.dirichlet(np.ones(k), len(y))
     labels = rng.integers(0, k, len(y))
-    expected = ece_by_hand((probabilities.argmax(1) == labels).astype(float), probabilities.max(1), n_bins)
-    assert cmx.expected_calibration_error(labels, probabilities, n_bins=n_bins) == pytest.approx(expected, abs=1e-12)
+    expected = ece_by_hand(
+        (probabilities.argmax(1) == labels).astype(float), probabilities.max(1), n_bins
+    )
+    assert cmx.expected_calibration_error(labels, probabilities, n_bins=n_bins) == pytest.approx(
+        expected, abs=1e-12
+    )
     # where every bin is calibrated on average, ECE is 0; always between 0 and 1
     assert 0 <= cmx.expected_calibration_error(y, p, n_bins=n_bins) <= 1
 
@@ -99,11 +117,23 @@ def test_ece_worked_example_and_edges():
         (lambda: cmx.expected_calibration_error([0, 1], [0.2, 1.2]), "must lie in \\[0, 1\\]"),
         (lambda: cmx.expected_calibration_error([0, 1], [0.2, np.nan]), "NaN"),
         (lambda: cmx.log_loss([0, 1], [-0.1, 0.5]), "must lie in \\[0, 1\\]"),
-        (lambda: cmx.calibration_curve([0, 1, 2], [0.1, 0.5, 0.9]), "needs two classes, but y_true holds 3"),
+        (
+            lambda: cmx.calibration_curve([0, 1, 2], [0.1, 0.5, 0.9]),
+            "needs two classes, but y_true holds 3",
+        ),
         (lambda: cmx.brier_score(["a", "a"], [0.1, 0.5]), "do not say which class is positive"),
-        (lambda: cmx.expected_calibration_error([0, 3], [[0.5, 0.5], [0.2, 0.8]]), "class numbers 0 to 1"),
-        (lambda: cmx.calibration_curve([0, 1], [0.1, 0.5], n_bins=0), "n_bins must be a whole number"),
-        (lambda: cmx.calibration_curve([0, 1], [0.1, 0.5], strategy="even"), "'uniform' or 'quantile'"),
+        (
+            lambda: cmx.expected_calibration_error([0, 3], [[0.5, 0.5], [0.2, 0.8]]),
+            "class numbers 0 to 1",
+        ),
+        (
+            lambda: cmx.calibration_curve([0, 1], [0.1, 0.5], n_bins=0),
+            "n_bins must be a whole number",
+        ),
+        (
+            lambda: cmx.calibration_curve([0, 1], [0.1, 0.5], strategy="even"),
+            "'uniform' or 'quantile'",
+        ),
     ],
 )
 def test_bad_input_raises_a_value_error_that_says_why(call, message):
@@ -116,8 +146,14 @@ def test_reliability_diagram_draws_each_model(tmp_path):
     p = rng.uniform(0, 1, 500)
     y = (rng.uniform(0, 1, 500) < p).astype(int)
     three = rng.dirichlet(np.ones(3), 500)
-    figure = cmx.plot_reliability_diagram({"calibrated": (y, p), "overconfident": (y, np.clip(2 * p - 0.5, 0, 1)),
-                                           "three classes": (rng.integers(0, 3, 500), three)}, title="test")  # fmt: skip
+    figure = cmx.plot_reliability_diagram(
+        {
+            "calibrated": (y, p),
+            "overconfident": (y, np.clip(2 * p - 0.5, 0, 1)),
+            "three classes": (rng.integers(0, 3, 500), three),
+        },
+        title="test",
+    )
     top = figure.axes[0]
     labels = [line.get_label() for line in top.get_lines()]
     assert labels[0] == "calibrated" and len(labels) == 4

@@ -27,7 +27,10 @@ def predictions(draw):
 
 def test_worked_three_class_example():
     records = cmx.per_class(WORKED_3_CLASS, labels=[1, 2, 3])
-    got = [[round(100 * getattr(r, m), 2) for r in records] for m in ("accuracy", "precision", "recall", "f1")]
+    got = [
+        [round(100 * getattr(r, m), 2) for r in records]
+        for m in ("accuracy", "precision", "recall", "f1")
+    ]
     assert got == [
         [97.22, 97.22, 100.0],
         [93.33, 100.0, 100.0],
@@ -35,7 +38,11 @@ def test_worked_three_class_example():
         [96.55, 96.77, 100.0],
     ]
     assert [r.label for r in records] == [1, 2, 3]
-    assert [(r.tp, r.fn, r.fp, r.tn) for r in records] == [(14, 0, 1, 21), (15, 1, 0, 20), (6, 0, 0, 30)]
+    assert [(r.tp, r.fn, r.fp, r.tn) for r in records] == [
+        (14, 0, 1, 21),
+        (15, 1, 0, 20),
+        (6, 0, 0, 30),
+    ]
 
 
 def test_binary_churn_example_counts_the_churn_class():
@@ -51,7 +58,9 @@ def test_binary_churn_example_counts_the_churn_class():
 def test_original_tutorial_matrix_corrected_figures():
     record = cmx.binary(ORIGINAL_CHURN, positive=1)
     assert (record.tp, record.fn, record.fp, record.tn) == (150, 255, 62, 1533)
-    figures = [round(100 * v, 2) for v in (record.accuracy, record.precision, record.recall, record.f1)]
+    figures = [
+        round(100 * v, 2) for v in (record.accuracy, record.precision, record.recall, record.f1)
+    ]
     assert figures == [84.15, 70.75, 37.04, 48.62]
     # The 2019 figures (89.40, 96.11, 91.09, 93.53 %) came from calling the top-left
     # cell TP and mixing up TN; they match none of the real metrics of either class.
@@ -106,7 +115,9 @@ def test_agrees_with_scikit_learn(case, zero_division):
             y_true, y_pred, labels=labels, average=average, zero_division=zero_division
         )[:3]
         ours = getattr(overall, average)
-        np.testing.assert_allclose([ours.precision, ours.recall, ours.f1], expected, err_msg=average)
+        np.testing.assert_allclose(
+            [ours.precision, ours.recall, ours.f1], expected, err_msg=average
+        )
 
 
 @settings(max_examples=100, deadline=None)
@@ -173,7 +184,9 @@ def test_other_bad_input():
 
 
 def test_format_report_shows_matrix_table_and_positive_class():
-    text = cmx.format_report([[1545, 50], [270, 135]], labels=["stays", "leaves"], positive="leaves")
+    text = cmx.format_report(
+        [[1545, 50], [270, 135]], labels=["stays", "leaves"], positive="leaves"
+    )
     assert "Positive class: leaves" in text
     assert "TP = 135   FN = 270   FP = 50   TN = 1545" in text
     assert "accuracy  = (TP + TN) / total          = 84.00 %" in text
@@ -185,7 +198,9 @@ def test_format_report_shows_matrix_table_and_positive_class():
 
 @pytest.mark.parametrize("normalize", [None, "true", "pred", "all"])
 def test_plot_confusion_matrix_annotates_counts_and_names(normalize, tmp_path):
-    figure = cmx.plot_confusion_matrix(WORKED_3_CLASS, labels=["a", "b", "c"], normalize=normalize, title="t")
+    figure = cmx.plot_confusion_matrix(
+        WORKED_3_CLASS, labels=["a", "b", "c"], normalize=normalize, title="t"
+    )
     axes = figure.axes[0]
     texts = [t.get_text() for t in axes.texts]
     assert len(texts) == 9
@@ -202,5 +217,13 @@ def test_package_does_not_import_tensorflow():
     import subprocess
     import sys
 
-    code = "import sys, confusion_metrics; confusion_metrics.per_class([[1,0],[0,1]]); print('tensorflow' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    code = (
+        "import sys, confusion_metrics; confusion_metrics.per_class([[1,0],[0,1]]); "
+        "print('tensorflow' in sys.modules)"
+    )
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        == "False"
+    )

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tutorial_support import data
-from tutorial_support.errors import TutorialError
+from tutorial_support.common import data
+from tutorial_support.common.errors import TutorialError
 
 
 def test_data_flag_beats_environment(tmp_path, monkeypatch):
@@ -29,7 +29,10 @@ def test_churn_download_is_verified_by_checksum(tmp_path, monkeypatch, shared_da
     assert hashlib.sha256(path.read_bytes()).hexdigest() == data.CHURN_SHA256
     # A damaged cached file is noticed and downloaded again.
     path.write_text("RowNumber\n1\n")
-    assert hashlib.sha256(data.churn_csv(cache_dir=tmp_path / "cache").read_bytes()).hexdigest() == data.CHURN_SHA256
+    assert (
+        hashlib.sha256(data.churn_csv(cache_dir=tmp_path / "cache").read_bytes()).hexdigest()
+        == data.CHURN_SHA256
+    )
 
 
 def test_download_with_wrong_checksum_is_refused(tmp_path, monkeypatch):
@@ -62,7 +65,9 @@ def _make_archive(path: Path, per_class: dict) -> None:
         for split, count in per_class.items():
             for label in ("cats", "dogs"):
                 for i in range(count):
-                    archive.writestr(f"datasets-master/cats_and_dogs/dataset/{split}/{label}/{i}.jpg", b"x")
+                    archive.writestr(
+                        f"datasets-master/cats_and_dogs/dataset/{split}/{label}/{i}.jpg", b"x"
+                    )
 
 
 def test_image_download_is_checked_by_layout_and_counts(tmp_path, monkeypatch):

@@ -1,17 +1,19 @@
-"""Grad-CAM looks where the evidence is, even when the network is sure (p = 1.0), on a task whose evidence sits at a known place."""
+"""Grad-CAM looks where the evidence is, even when the network is sure (p = 1.0), on a task whose
+evidence sits at a known place."""
 
 import numpy as np
 import pytest
 
-from tutorial_support import explain
-from tutorial_support.runtime import keras, seed_everything
+from tutorial_support.cnn import explain
+from tutorial_support.common.runtime import keras, seed_everything
 
 SIZE, SQUARE = 24, 8
 COLOURS = {"bright": (230, 230, 230), "dark": (20, 20, 20), "red": (220, 30, 30)}
 
 
 def square_task(n_classes: int, count: int, seed: int):
-    """Mid-grey noise with one square of the class's colour at a random place; the masks say where."""
+    """Mid-grey noise with one square of the class's colour at a random place; the masks say
+    where."""
     rng = np.random.default_rng(seed)
     images = rng.normal(128, 25, (count, SIZE, SIZE, 3)).clip(0, 255).astype(np.float32)
     labels = rng.integers(0, n_classes, count)
@@ -25,15 +27,19 @@ def square_task(n_classes: int, count: int, seed: int):
 
 
 def small_cnn(n_classes: int) -> keras.Sequential:
-    return keras.Sequential([
-        keras.Input((SIZE, SIZE, 3)),
-        keras.layers.Rescaling(1 / 255),
-        keras.layers.Conv2D(12, 3, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
-        keras.layers.GlobalMaxPooling2D(),
-        keras.layers.Dense(1, activation="sigmoid") if n_classes == 2 else keras.layers.Dense(n_classes, activation="softmax"),
-    ])  # fmt: skip
+    return keras.Sequential(
+        [
+            keras.Input((SIZE, SIZE, 3)),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.Conv2D(12, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+            keras.layers.GlobalMaxPooling2D(),
+            keras.layers.Dense(1, activation="sigmoid")
+            if n_classes == 2
+            else keras.layers.Dense(n_classes, activation="softmax"),
+        ]
+    )
 
 
 @pytest.fixture(scope="module", params=[2, 3], ids=["sigmoid", "softmax"])
@@ -44,7 +50,13 @@ def trained(request):
     model = small_cnn(n_classes)
     loss = "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss=loss, metrics=["accuracy"])
-    model.fit(images, labels.astype("float32" if n_classes == 2 else "int32"), epochs=12, batch_size=32, verbose=0)
+    model.fit(
+        images,
+        labels.astype("float32" if n_classes == 2 else "int32"),
+        epochs=12,
+        batch_size=32,
+        verbose=0,
+    )
     test_images, test_labels, masks = square_task(n_classes, 60, seed=2)
     return model, n_classes, test_images, test_labels, masks
 
@@ -72,10 +84,21 @@ def test_gradcam_survives_saturated_outputs(trained):
     model, n_classes, images, labels, masks = trained
     before = explain.gradcam(model, images)
     saturated = keras.models.clone_model(model)
-    saturated.set_weights([w * 40 if i >= len(model.get_weights()) - 2 else w for i, w in enumerate(model.get_weights())])
+    saturated.set_weights(
+        [
+            w * 40 if i >= len(model.get_weights()) - 2 else w
+            for i, w in enumerate(model.get_weights())
+        ]
+    )
     probabilities = saturated.predict(images, verbose=0)
-    top = np.maximum(probabilities, 1 - probabilities)[:, 0] if n_classes == 2 else probabilities.max(axis=1)
-    assert np.mean(top >= 1 - 1e-6) > 0.5  # most outputs have saturated: the gradient of p is (nearly) 0
+    top = (
+        np.maximum(probabilities, 1 - probabilities)[:, 0]
+        if n_classes == 2
+        else probabilities.max(axis=1)
+    )
+    assert (
+        np.mean(top >= 1 - 1e-6) > 0.5
+    )  # most outputs have saturated: the gradient of p is (nearly) 0
     assert np.array_equal(predicted(saturated, images), predicted(model, images))
     after = explain.gradcam(saturated, images)
     assert heat_ratio(after, masks) >= 2
@@ -90,7 +113,9 @@ def test_gradcam_on_a_reloaded_mixed_precision_network(trained, tmp_path):
     model, n_classes, images, labels, masks = trained
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
-        low = small_cnn(n_classes)  # computes in bfloat16, the output layer too unless kept in float32
+        low = small_cnn(
+            n_classes
+        )  # computes in bfloat16, the output layer too unless kept in float32
     finally:
         keras.mixed_precision.set_global_policy("float32")
     low.set_weights(model.get_weights())
@@ -110,8 +135,12 @@ def test_gradcam_needs_convolutions():
 
 
 def test_most_confident_mistakes_come_first():
-    probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.01, 0.99], [0.3, 0.7], [0.45, 0.55]])
+    probabilities = np.array(
+        [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.01, 0.99], [0.3, 0.7], [0.45, 0.55]]
+    )
     labels = np.array([0, 0, 1, 0, 1, 1])  # wrong: rows 1 (0.8), 2 (0.6) and 3 (0.99)
     assert explain.most_confident_mistakes(probabilities, labels).tolist() == [3, 1, 2]
     assert explain.most_confident_mistakes(probabilities, labels, count=1).tolist() == [3]
-    assert explain.most_confident_mistakes(probabilities, np.array([0, 1, 0, 1, 1, 1])).tolist() == []
+    assert (
+        explain.most_confident_mistakes(probabilities, np.array([0, 1, 0, 1, 1, 1])).tolist() == []
+    )

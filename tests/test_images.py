@@ -7,13 +7,15 @@ import pytest
 from PIL import Image, ImageOps
 
 from image_fixtures import make_image, make_image_folder
-from tutorial_support import images
-from tutorial_support.errors import TutorialError
+from tutorial_support.cnn import images
+from tutorial_support.common.errors import TutorialError
 
 
 def test_loads_classes_in_folder_order_and_skips_bad_files(tmp_path, capsys):
     root = make_image_folder(tmp_path / "data")
-    image_set, cached = images.load_image_set(root / "training_set", 24, tmp_path / "cache", "training_set")
+    image_set, cached = images.load_image_set(
+        root / "training_set", 24, tmp_path / "cache", "training_set"
+    )
     assert not cached
     assert image_set.class_names == ["cats", "dogs"]
     assert image_set.images.shape == (32, 24, 24, 3) and image_set.images.dtype == np.uint8
@@ -81,8 +83,8 @@ def test_a_damaged_cache_file_is_decoded_again(tmp_path):
 
 
 def asymmetric_picture() -> np.ndarray:
-    """Smooth (JPEG keeps it well) and different under every turn and mirror: red grows to the right,
-    green downwards, and a blue block sits in the top-left corner."""
+    """Smooth (JPEG keeps it well) and different under every turn and mirror: red grows to the
+    right, green downwards, and a blue block sits in the top-left corner."""
     y, x = np.mgrid[0:24, 0:40]
     picture = np.stack([x * 6, y * 10, np.zeros_like(x)], axis=-1)
     picture[:8, :10, 2] = 255
@@ -90,12 +92,18 @@ def asymmetric_picture() -> np.ndarray:
 
 
 def turned(viewed: Image.Image, orientation: int) -> Image.Image:
-    """The pixels a camera would store for ``viewed`` with this EXIF orientation (exif_transpose undoes it)."""
+    """The pixels a camera would store for ``viewed`` with this EXIF orientation (exif_transpose
+    undoes it)."""
     inverse = {
-        1: [], 2: [Image.Transpose.FLIP_LEFT_RIGHT], 3: [Image.Transpose.ROTATE_180], 4: [Image.Transpose.FLIP_TOP_BOTTOM],
-        5: [Image.Transpose.TRANSPOSE], 6: [Image.Transpose.ROTATE_90], 7: [Image.Transpose.TRANSVERSE],
+        1: [],
+        2: [Image.Transpose.FLIP_LEFT_RIGHT],
+        3: [Image.Transpose.ROTATE_180],
+        4: [Image.Transpose.FLIP_TOP_BOTTOM],
+        5: [Image.Transpose.TRANSPOSE],
+        6: [Image.Transpose.ROTATE_90],
+        7: [Image.Transpose.TRANSVERSE],
         8: [Image.Transpose.ROTATE_270],
-    }[orientation]  # fmt: skip
+    }[orientation]
     for step in inverse:
         viewed = viewed.transpose(step)
     return viewed
@@ -114,7 +122,11 @@ def test_each_exif_orientation_is_decoded_as_a_photo_app_shows_it(tmp_path, orie
     path = tmp_path / f"o{orientation}.jpg"
     save_with_orientation(viewed, path, orientation)
     with Image.open(path) as stored:
-        expected = np.asarray(ImageOps.exif_transpose(stored).convert("RGB").resize((20, 20), Image.Resampling.BILINEAR))
+        expected = np.asarray(
+            ImageOps.exif_transpose(stored)
+            .convert("RGB")
+            .resize((20, 20), Image.Resampling.BILINEAR)
+        )
     np.testing.assert_array_equal(images.decode_image(path, 20), expected)
     # and it is the picture as viewed, not as stored (JPEG rounding aside)
     upright = np.asarray(viewed.resize((20, 20), Image.Resampling.BILINEAR), dtype=float)
@@ -122,17 +134,30 @@ def test_each_exif_orientation_is_decoded_as_a_photo_app_shows_it(tmp_path, orie
 
 
 def test_large_jpegs_are_decoded_at_a_reduced_scale_with_pixels_that_stay_close(tmp_path):
-    """Draft mode (the decoder shrinks by 8 while decoding) against a full decode and the same resize."""
+    """Draft mode (the decoder shrinks by 8 while decoding) against a full decode and the same
+    resize."""
     rng = np.random.default_rng(0)
     y, x = np.mgrid[0:1500, 0:2000]
-    photo = np.stack([128 + 100 * np.sin(x / 97), 128 + 100 * np.cos(y / 61), (x // 50 + y // 50) % 2 * 200 + 20], -1)
-    Image.fromarray((photo + rng.normal(0, 8, photo.shape)).clip(0, 255).astype(np.uint8)).save(tmp_path / "big.jpg")
+    photo = np.stack(
+        [
+            128 + 100 * np.sin(x / 97),
+            128 + 100 * np.cos(y / 61),
+            (x // 50 + y // 50) % 2 * 200 + 20,
+        ],
+        -1,
+    )
+    Image.fromarray((photo + rng.normal(0, 8, photo.shape)).clip(0, 255).astype(np.uint8)).save(
+        tmp_path / "big.jpg"
+    )
     with Image.open(tmp_path / "big.jpg") as image:
         assert image.draft("RGB", (64, 64))[1] == (0, 0, 250, 187.5)  # decoded at 1/8 scale
     with Image.open(tmp_path / "big.jpg") as image:
-        full = np.asarray(image.convert("RGB").resize((64, 64), Image.Resampling.BILINEAR), dtype=float)
+        full = np.asarray(
+            image.convert("RGB").resize((64, 64), Image.Resampling.BILINEAR), dtype=float
+        )
     reduced = images.decode_image(tmp_path / "big.jpg", 64).astype(float)
-    # how close: on average under 4 levels of 255 per pixel, and the same brightness within half a level
+    # how close: on average under 4 levels of 255 per pixel, and the same brightness within half a
+    # level
     assert np.abs(reduced - full).mean() < 4
     assert abs(reduced.mean() - full.mean()) < 0.5
 
@@ -146,14 +171,20 @@ def test_every_format_keeps_working(tmp_path):
     base.convert("P").save(tmp_path / "palette.gif")
     base.save(tmp_path / "photo.webp")
     base.save(tmp_path / "progressive.jpg", progressive=True)
-    Image.fromarray(np.asarray(base.convert("L")).astype(np.uint16) * 257).save(tmp_path / "sixteen.png")
+    Image.fromarray(np.asarray(base.convert("L")).astype(np.uint16) * 257).save(
+        tmp_path / "sixteen.png"
+    )
     frames = [base, Image.fromarray(255 - np.asarray(base))]
     frames[0].save(tmp_path / "animated.gif", save_all=True, append_images=frames[1:])
-    brightness = np.asarray(base.convert("L").resize((16, 16), Image.Resampling.BILINEAR), dtype=float).mean()
+    brightness = np.asarray(
+        base.convert("L").resize((16, 16), Image.Resampling.BILINEAR), dtype=float
+    ).mean()
     for path in sorted(tmp_path.iterdir()):
         pixels = images.decode_image(path, 16)
         assert pixels.shape == (16, 16, 3) and pixels.dtype == np.uint8, path.name
-        assert abs(pixels.mean() - brightness) < 6, path.name  # the first frame, 16 bits scaled, not clipped
+        assert abs(pixels.mean() - brightness) < 6, (
+            path.name
+        )  # the first frame, 16 bits scaled, not clipped
 
 
 def test_heic_photos(tmp_path, monkeypatch, capsys):
@@ -162,7 +193,9 @@ def test_heic_photos(tmp_path, monkeypatch, capsys):
     exif = Image.Exif()
     exif[0x0112] = 6
     turned(viewed, 6).save(tmp_path / "IMG_0001.HEIC", exif=exif.tobytes(), quality=95)
-    pixels = images.decode_image(tmp_path / "IMG_0001.HEIC", 20)  # with the plugin: read, and upright
+    pixels = images.decode_image(
+        tmp_path / "IMG_0001.HEIC", 20
+    )  # with the plugin: read, and upright
     upright = np.asarray(viewed.resize((20, 20), Image.Resampling.BILINEAR), dtype=float)
     assert np.abs(pixels - upright).mean() < 6
     # without the plugin: one line that names the file, the plugin and how to convert
@@ -170,7 +203,11 @@ def test_heic_photos(tmp_path, monkeypatch, capsys):
     with pytest.raises(ValueError) as caught:
         images.decode_image(tmp_path / "IMG_0001.HEIC", 20)
     message = str(caught.value)
-    assert "IMG_0001.HEIC is a HEIC photo" in message and "pip install pillow-heif" in message and "sips" in message
+    assert (
+        "IMG_0001.HEIC is a HEIC photo" in message
+        and "pip install pillow-heif" in message
+        and "sips" in message
+    )
     assert "\n" not in message
     folder = tmp_path / "photos"
     make_image_folder(folder, per_class=(3, 2), oddities=False)
@@ -178,4 +215,7 @@ def test_heic_photos(tmp_path, monkeypatch, capsys):
     image_set, _ = images.load_image_set(folder / "training_set", 16, None, "training_set")
     images.warn_skipped(image_set, folder / "training_set")
     out = capsys.readouterr().out
-    assert "skipped 1 unreadable file(s)" in out and "1 of them are HEIC photos: pip install pillow-heif" in out
+    assert (
+        "skipped 1 unreadable file(s)" in out
+        and "1 of them are HEIC photos: pip install pillow-heif" in out
+    )

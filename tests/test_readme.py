@@ -18,19 +18,30 @@ SCRIPTS = {
 def chapter(text: str, name: str) -> str:
     start = re.search(rf"^## {name}\b.*$", text, re.M)
     assert start, f"the README has no '## {name}' section"
-    end = re.search(r"^## ", text[start.end():], re.M)
-    return text[start.end(): start.end() + end.start() if end else len(text)]
+    end = re.search(r"^## ", text[start.end() :], re.M)
+    return text[start.end() : start.end() + end.start() if end else len(text)]
 
 
 def readme_steps(section: str) -> list[tuple[int, str]]:
-    """The numbered list under '### The steps': "1. **Import the dataset.** ..." -> (1, "import the dataset")."""
-    steps = section[section.index("### The steps"):]
-    steps = steps[: re.search(r"^### ", steps[4:], re.M).start() + 4] if re.search(r"^### ", steps[4:], re.M) else steps
-    return [(int(n), name.rstrip(".").strip().lower()) for n, name in re.findall(r"^(\d+)\. \*\*(.+?)\*\*", steps, re.M)]
+    """The numbered list under '### The steps': "1. **Import the dataset.** ..." -> (1, "import the
+    dataset")."""
+    steps = section[section.index("### The steps") :]
+    steps = (
+        steps[: re.search(r"^### ", steps[4:], re.M).start() + 4]
+        if re.search(r"^### ", steps[4:], re.M)
+        else steps
+    )
+    return [
+        (int(n), name.rstrip(".").strip().lower())
+        for n, name in re.findall(r"^(\d+)\. \*\*(.+?)\*\*", steps, re.M)
+    ]
 
 
 def script_steps(path) -> list[tuple[int, str]]:
-    return [(int(n), name.strip().lower()) for n, name in re.findall(r"^# %% Step (\d+): (.+)$", path.read_text(), re.M)]
+    return [
+        (int(n), name.strip().lower())
+        for n, name in re.findall(r"^# %% Step (\d+): (.+)$", path.read_text(), re.M)
+    ]
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -38,7 +49,9 @@ def test_every_readme_step_is_one_cell_of_the_script(name):
     listed = readme_steps(chapter(README.read_text(), name))
     cells = script_steps(SCRIPTS[name])
     assert listed, f"no steps listed in {name}"
-    assert [n for n, _ in cells] == list(range(1, len(cells) + 1))  # numbered 1, 2, 3, ... without gaps
+    assert [n for n, _ in cells] == list(
+        range(1, len(cells) + 1)
+    )  # numbered 1, 2, 3, ... without gaps
     assert listed == cells
 
 
@@ -78,12 +91,16 @@ def test_every_relative_link_and_anchor_resolves(document):
         linked = (document.parent / path).resolve() if path else document
         assert linked.exists(), f"{document.name}: link to missing {target}"
         if anchor:
-            assert linked.suffix == ".md" and anchor in anchors(linked.read_text()), f"{document.name}: no anchor {target}"
+            assert linked.suffix == ".md" and anchor in anchors(linked.read_text()), (
+                f"{document.name}: no anchor {target}"
+            )
 
 
 # A figure: a number with a decimal point and a unit (46.4 s, 84.00 %, 1.2 GB, 27x), or a bare
 # number with three or four decimals (an accuracy 0.8370, a ROC AUC 0.798, a threshold 0.290).
-FIGURE = re.compile(r"(?<![\w.\-])(\d+\.\d+)\s?(?:%|s\b|min\b|ms\b|MB\b|GB\b|x\b)|(?<![\w.\-])(\d\.\d{3,4})(?![\d.])")
+FIGURE = re.compile(
+    r"(?<![\w.\-])(\d+\.\d+)\s?(?:%|s\b|min\b|ms\b|MB\b|GB\b|x\b)|(?<![\w.\-])(\d\.\d{3,4})(?![\d.])"
+)
 # not figures: worked examples (arithmetic, pinned by tests), code blocks and inline code (settings)
 EXEMPT = re.compile(r"<!-- worked example -->.*?<!-- /worked example -->|```.*?```|`[^`\n]*`", re.S)
 
@@ -94,14 +111,21 @@ def quoted_figures(document) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "document", [d for d in documents() if d.name not in ("measurements.md", "corrections.md")], ids=lambda p: p.name
+    "document",
+    [d for d in documents() if d.name not in ("measurements.md", "corrections.md")],
+    ids=lambda p: p.name,
 )  # corrections.md quotes the original's figures, not ours
 def test_every_quoted_figure_is_in_the_measurements_file(document):
     measured = set(re.findall(r"\d+\.\d+", MEASUREMENTS.read_text()))
     missing = sorted(quoted_figures(document) - measured)
-    assert not missing, f"{document.name} quotes figures that docs/measurements.md does not hold: {missing}"
+    assert not missing, (
+        f"{document.name} quotes figures that docs/measurements.md does not hold: {missing}"
+    )
 
 
 def test_the_figure_pattern_finds_timings_and_accuracies():
-    text = "46.4 s wall, 84.00 % and 0.8370, AUC 0.798, 27.0x; not 0.5, TensorFlow 2.21.0 or Python 3.10-3.13"
+    text = (
+        "46.4 s wall, 84.00 % and 0.8370, AUC 0.798, 27.0x; not 0.5, TensorFlow 2.21.0 or "
+        "Python 3.10-3.13"
+    )
     assert {a or b for a, b in FIGURE.findall(text)} == {"46.4", "84.00", "0.8370", "0.798", "27.0"}

@@ -1,5 +1,5 @@
-"""KerasClassifier as a scikit-learn citizen: scikit-learn's own checks (two classes and more), and the tools
-that use them."""
+"""KerasClassifier as a scikit-learn citizen: scikit-learn's own checks (two classes and more), and
+the tools that use them."""
 
 import pickle
 
@@ -17,9 +17,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from churn_fixtures import learnable_problem
 from tutorial_support import KerasClassifier
-from tutorial_support.cross_validation import cross_validate_details
-from tutorial_support.stacked_training import fit_copies
-from tutorial_support.runtime import keras
+from tutorial_support.common.runtime import keras
+from tutorial_support.fast.cross_validation import cross_validate_details
+from tutorial_support.fast.training import fit_copies
 
 
 class BuildWithoutInput:
@@ -31,7 +31,11 @@ class BuildWithoutInput:
     """
 
     def __call__(self, n_classes=2):
-        output = keras.layers.Dense(1, activation="sigmoid") if n_classes == 2 else keras.layers.Dense(n_classes, activation="softmax")
+        output = (
+            keras.layers.Dense(1, activation="sigmoid")
+            if n_classes == 2
+            else keras.layers.Dense(n_classes, activation="softmax")
+        )
         return keras.Sequential([keras.layers.Dense(8, activation="relu"), output])
 
     def __repr__(self):
@@ -47,7 +51,9 @@ def test_scikit_learn_estimator_checks(estimator, check):
 
 
 def test_multi_class_by_its_tags_and_the_old_name_still_imports():
-    assert KerasClassifier(build_without_input).__sklearn_tags__().classifier_tags.multi_class is True
+    assert (
+        KerasClassifier(build_without_input).__sklearn_tags__().classifier_tags.multi_class is True
+    )
     from tutorial_support import KerasBinaryClassifier
 
     assert KerasBinaryClassifier is KerasClassifier
@@ -59,7 +65,10 @@ def test_three_named_classes_softmax_probabilities_and_predictions():
     names = np.array(["setosa", "versicolor", "virginica"], dtype=object)[y]
     model = KerasClassifier(build_without_input, epochs=60, batch_size=16).fit(X, names)
     assert model.classes_.tolist() == ["setosa", "versicolor", "virginica"]
-    assert model.model_.layers[-1].units == 3 and model.model_.loss == "sparse_categorical_crossentropy"
+    assert (
+        model.model_.layers[-1].units == 3
+        and model.model_.loss == "sparse_categorical_crossentropy"
+    )
     proba = model.predict_proba(X)
     assert proba.shape == (150, 3)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
@@ -67,8 +76,12 @@ def test_three_named_classes_softmax_probabilities_and_predictions():
     assert np.mean(model.predict(X) == names) > 0.8  # a third would be guessing
     # cross-validation and the stacked folds agree for three classes too
     cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
-    sklearn_scores = cross_val_score(KerasClassifier(build_without_input, epochs=5, batch_size=16), X, y, cv=cv)
-    stacked = cross_validate_details(lambda: build_without_input(3), X, y, cv, epochs=5, batch_size=16)
+    sklearn_scores = cross_val_score(
+        KerasClassifier(build_without_input, epochs=5, batch_size=16), X, y, cv=cv
+    )
+    stacked = cross_validate_details(
+        lambda: build_without_input(3), X, y, cv, epochs=5, batch_size=16
+    )
     np.testing.assert_allclose(stacked.scores, sklearn_scores, atol=1e-12)
     assert stacked.probabilities.shape == (150, 3)
 
@@ -84,12 +97,16 @@ def test_any_two_labels_map_to_0_1_and_back(labels):
     assert proba.shape == (120, 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     # the second label is the positive class: column 1 is its probability
-    np.testing.assert_array_equal(model.predict(X), np.where(proba[:, 1] > 0.5, labels[1], labels[0]))
+    np.testing.assert_array_equal(
+        model.predict(X), np.where(proba[:, 1] > 0.5, labels[1], labels[0])
+    )
     assert model.n_features_in_ == 11
     # the labels are only names: 0/1 targets give the very same network
     as_0_1 = KerasClassifier(build_without_input, epochs=30, batch_size=16).fit(X, y01)
     np.testing.assert_array_equal(as_0_1.predict_proba(X), proba)
-    assert np.mean(model.predict(X) == y) > max(y01.mean(), 1 - y01.mean())  # better than the majority
+    assert np.mean(model.predict(X) == y) > max(
+        y01.mean(), 1 - y01.mean()
+    )  # better than the majority
 
 
 def test_not_fitted_refused_inputs_and_messages():
@@ -118,7 +135,12 @@ def test_pickles_with_its_network(tmp_path):
 def test_early_stopping_keeps_the_best_epoch():
     X, y = learnable_problem(300)
     model = KerasClassifier(
-        build_without_input, epochs=200, batch_size=16, early_stopping=True, validation_fraction=0.2, patience=3
+        build_without_input,
+        epochs=200,
+        batch_size=16,
+        early_stopping=True,
+        validation_fraction=0.2,
+        patience=3,
     ).fit(X, y)
     history = model.history_
     assert len(history["loss"]) < 200  # it stopped early
@@ -134,19 +156,34 @@ def test_early_stopping_keeps_the_best_epoch():
 
 
 def test_pipeline_tuned_threshold_and_permutation_importance():
-    X, y = make_classification(n_samples=300, n_features=6, n_informative=3, n_redundant=0, random_state=0)
-    X = X * [1, 100, 1, 1000, 1, 1]  # features on very different scales: the pipeline's scaler matters
+    X, y = make_classification(
+        n_samples=300, n_features=6, n_informative=3, n_redundant=0, random_state=0
+    )
+    X = X * [
+        1,
+        100,
+        1,
+        1000,
+        1,
+        1,
+    ]  # features on very different scales: the pipeline's scaler matters
     table = pd.DataFrame(X, columns=[f"x{i}" for i in range(6)])
-    pipeline = make_pipeline(StandardScaler(), KerasClassifier(build_without_input, epochs=100, batch_size=16))
+    pipeline = make_pipeline(
+        StandardScaler(), KerasClassifier(build_without_input, epochs=100, batch_size=16)
+    )
     pipeline.fit(table, y)
     assert roc_auc_score(y, pipeline.predict_proba(table)[:, 1]) > 0.85
 
     tuned = TunedThresholdClassifierCV(pipeline, scoring="f1", cv=StratifiedKFold(3)).fit(table, y)
     assert 0 < tuned.best_threshold_ < 1
     flagged = tuned.predict(table)
-    np.testing.assert_array_equal(flagged, (tuned.estimator_.predict_proba(table)[:, 1] >= tuned.best_threshold_))
+    np.testing.assert_array_equal(
+        flagged, (tuned.estimator_.predict_proba(table)[:, 1] >= tuned.best_threshold_)
+    )
 
-    importance = permutation_importance(pipeline, table, y, scoring="roc_auc", n_repeats=3, random_state=0)
+    importance = permutation_importance(
+        pipeline, table, y, scoring="roc_auc", n_repeats=3, random_state=0
+    )
     informative = np.argsort(importance.importances_mean)[::-1][:3]
     # make_classification puts the informative features first (shuffle aside): x0..x2 are noise-free
     assert importance.importances_mean.shape == (6,)
@@ -158,17 +195,31 @@ def test_out_of_fold_predictions_come_from_the_model_that_did_not_see_the_row():
     cv = StratifiedKFold(n_splits=3)
 
     def build():
-        return keras.Sequential([keras.layers.Dense(6, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
+        return keras.Sequential(
+            [keras.layers.Dense(6, activation="relu"), keras.layers.Dense(1, activation="sigmoid")]
+        )
 
     details = cross_validate_details(build, X, y, cv, epochs=3, batch_size=10, seed=4)
     splits = list(cv.split(X, y))
-    models = [m for m, _, _ in fit_copies(build, X, y, [train for train, _ in splits], epochs=3, batch_size=10, seed=4)]
+    models = [
+        m
+        for m, _, _ in fit_copies(
+            build, X, y, [train for train, _ in splits], epochs=3, batch_size=10, seed=4
+        )
+    ]
     for model, (_, test) in zip(models, splits):
-        np.testing.assert_allclose(details.probabilities[test], model.predict(X[test], verbose=0).ravel(), rtol=1e-6)
-        assert details.scores.tolist() == [np.mean((details.probabilities[t] > 0.5) == y[t]) for _, t in splits]
+        np.testing.assert_allclose(
+            details.probabilities[test], model.predict(X[test], verbose=0).ravel(), rtol=1e-6
+        )
+        assert details.scores.tolist() == [
+            np.mean((details.probabilities[t] > 0.5) == y[t]) for _, t in splits
+        ]
     # the held-out curves: the last epoch's loss is the folds' mean loss on their held-out rows
     losses = [
-        -np.mean(y[t] * np.log(details.probabilities[t]) + (1 - y[t]) * np.log(1 - details.probabilities[t]))
+        -np.mean(
+            y[t] * np.log(details.probabilities[t])
+            + (1 - y[t]) * np.log(1 - details.probabilities[t])
+        )
         for _, t in splits
     ]
     assert details.held_out["val_loss"][-1] == pytest.approx(np.mean(losses), rel=1e-4)

@@ -6,14 +6,15 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 
 from churn_fixtures import learnable_problem
-from tutorial_support.cross_validation import cross_validate
-from tutorial_support.sklearn_wrapper import KerasClassifier
-from tutorial_support.stacked_training import fit, fit_copies
-from tutorial_support.runtime import keras, seed_everything
+from tutorial_support.common.runtime import keras, seed_everything
+from tutorial_support.fast.cross_validation import cross_validate
+from tutorial_support.fast.sklearn_wrapper import KerasClassifier
+from tutorial_support.fast.training import fit, fit_copies
 
 
 def build_small(optimizer="adam", dropout=0.0, n_classes=2):
-    """The tutorial's network shape (ann.py builds the same); a softmax for three classes or more."""
+    """The tutorial's network shape (ann.py builds the same); a softmax for three classes or
+    more."""
     layers = [keras.Input(shape=(11,))]
     for _ in range(2):
         layers.append(keras.layers.Dense(6, activation="relu", kernel_initializer="uniform"))
@@ -22,7 +23,9 @@ def build_small(optimizer="adam", dropout=0.0, n_classes=2):
     if n_classes == 2:
         layers.append(keras.layers.Dense(1, activation="sigmoid", kernel_initializer="uniform"))
     else:
-        layers.append(keras.layers.Dense(n_classes, activation="softmax", kernel_initializer="uniform"))
+        layers.append(
+            keras.layers.Dense(n_classes, activation="softmax", kernel_initializer="uniform")
+        )
     model = keras.Sequential(layers)
     loss = "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
     model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
@@ -31,24 +34,35 @@ def build_small(optimizer="adam", dropout=0.0, n_classes=2):
 
 @pytest.mark.parametrize("optimizer, n_classes", [("adam", 2), ("rmsprop", 2), ("adam", 3)])
 def test_each_copy_is_trained_exactly_like_plain_keras(optimizer, n_classes):
-    """Copies on different rows (and a last, shorter batch) match Keras' train_on_batch (sigmoid and softmax)."""
+    """Copies on different rows (and a last, shorter batch) match Keras' train_on_batch (sigmoid
+    and softmax)."""
     X, y = learnable_problem(150)
     if n_classes == 3:  # three classes from the same rows: a softmax and sparse cross-entropy
         y = y + (X[:, 0] > 0.5)
     rng = np.random.default_rng(1)
-    train_sets = [np.sort(rng.choice(150, 97, replace=False)) for _ in range(2)]  # 97 rows: last batch of 7
+    train_sets = [
+        np.sort(rng.choice(150, 97, replace=False)) for _ in range(2)
+    ]  # 97 rows: last batch of 7
     epochs, batch_size, seed = 2, 10, 5
     trained = fit_copies(
-        build_small, X, y, train_sets, epochs=epochs, batch_size=batch_size, seed=seed,
+        build_small,
+        X,
+        y,
+        train_sets,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
         build_args={"optimizer": optimizer, "n_classes": n_classes},
-    )  # fmt: skip
+    )
     models = [model for model, _, _ in trained]
 
     shuffle = np.random.default_rng(seed)
     orders = [shuffle.permutation(97) for _ in range(epochs)]  # the trainer's row orders
     for rows, trained in zip(train_sets, models):
         seed_everything(seed)
-        reference = build_small(optimizer=optimizer, n_classes=n_classes)  # same seed: same initial weights
+        reference = build_small(
+            optimizer=optimizer, n_classes=n_classes
+        )  # same seed: same initial weights
         for order in orders:
             for start in range(0, 97, batch_size):
                 batch = rows[order[start : start + batch_size]]
@@ -63,28 +77,40 @@ def test_cross_validate_equals_cross_val_score_with_the_wrapper():
     X, y = learnable_problem(203)  # folds of unequal size: several stacked groups
     cv = StratifiedKFold(n_splits=4)
     ours = cross_validate(build_small, X, y, cv, epochs=4, batch_size=16, seed=3)
-    sklearn = cross_val_score(KerasClassifier(build_small, epochs=4, batch_size=16, random_state=3), X, y, cv=cv)
+    sklearn = cross_val_score(
+        KerasClassifier(build_small, epochs=4, batch_size=16, random_state=3), X, y, cv=cv
+    )
     np.testing.assert_allclose(ours, sklearn, atol=1e-9)
     assert ours.mean() > 0.6  # it learnt something
 
 
 def test_wrapper_clones_and_grid_searches():
     X, y = learnable_problem(120)
-    estimator = KerasClassifier(build_small, epochs=3, batch_size=20, optimizer="rmsprop", random_state=2)
+    estimator = KerasClassifier(
+        build_small, epochs=3, batch_size=20, optimizer="rmsprop", random_state=2
+    )
     copy = clone(estimator)
     assert copy.get_params() == estimator.get_params()
     assert copy is not estimator and not hasattr(copy, "model_")
 
     grid = {"batch_size": [20], "optimizer": ["adam", "rmsprop"], "epochs": [2]}
     cv = StratifiedKFold(n_splits=2)
-    search = GridSearchCV(KerasClassifier(build_small, random_state=2), grid, cv=cv, scoring="accuracy")
+    search = GridSearchCV(
+        KerasClassifier(build_small, random_state=2), grid, cv=cv, scoring="accuracy"
+    )
     search.fit(X, y)
     assert len(search.cv_results_["params"]) == 2
     for params, mean in zip(search.cv_results_["params"], search.cv_results_["mean_test_score"]):
         scores = cross_validate(
-            build_small, X, y, cv, epochs=params["epochs"], batch_size=params["batch_size"], seed=2,
+            build_small,
+            X,
+            y,
+            cv,
+            epochs=params["epochs"],
+            batch_size=params["batch_size"],
+            seed=2,
             build_args={"optimizer": params["optimizer"]},
-        )  # fmt: skip
+        )
         assert mean == pytest.approx(scores.mean(), abs=1e-9), params
     assert search.best_estimator_.predict(X).shape == (120,)
     probabilities = search.best_estimator_.predict_proba(X)
@@ -93,7 +119,9 @@ def test_wrapper_clones_and_grid_searches():
 
 def test_wrapper_refuses_a_network_whose_output_does_not_fit_the_classes():
     X, _ = learnable_problem(30)
-    with pytest.raises(ValueError, match="y has 3 classes, so the network's last layer needs 3 units"):
+    with pytest.raises(
+        ValueError, match="y has 3 classes, so the network's last layer needs 3 units"
+    ):
         KerasClassifier(lambda: build_small(), epochs=1).fit(X, np.arange(30) % 3)
     with pytest.raises(ValueError, match="Unknown label type: continuous"):
         KerasClassifier(build_small, epochs=1).fit(X, np.linspace(0, 1, 30))
@@ -102,8 +130,12 @@ def test_wrapper_refuses_a_network_whose_output_does_not_fit_the_classes():
 def test_same_seed_same_result_and_dropout_trains():
     X, y = learnable_problem(100)
     cv = StratifiedKFold(n_splits=2)
-    first = cross_validate(build_small, X, y, cv, epochs=2, batch_size=10, seed=7, build_args={"dropout": 0.1})
-    again = cross_validate(build_small, X, y, cv, epochs=2, batch_size=10, seed=7, build_args={"dropout": 0.1})
+    first = cross_validate(
+        build_small, X, y, cv, epochs=2, batch_size=10, seed=7, build_args={"dropout": 0.1}
+    )
+    again = cross_validate(
+        build_small, X, y, cv, epochs=2, batch_size=10, seed=7, build_args={"dropout": 0.1}
+    )
     np.testing.assert_array_equal(first, again)
 
 
@@ -118,6 +150,8 @@ def test_fit_trains_a_compiled_model_in_place():
     assert all(0 <= a <= 1 for a in history["accuracy"])
     assert not np.allclose(before[0], model.get_weights()[0])
     # the same training as one copy of fit_copies with the same seed
-    ((copy, _, _),) = fit_copies(build_small, X, y, [np.arange(130)], epochs=3, batch_size=10, seed=4)
+    ((copy, _, _),) = fit_copies(
+        build_small, X, y, [np.arange(130)], epochs=3, batch_size=10, seed=4
+    )
     for ours, theirs in zip(model.get_weights(), copy.get_weights()):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from tutorial_support import runtime
-from tutorial_support.cli import base_parser
-from tutorial_support.outputs import StagedOutputs
+from tutorial_support.common import runtime
+from tutorial_support.common.cli import base_parser
+from tutorial_support.common.outputs import StagedOutputs
 
 
 def test_outputs_appear_only_when_the_run_succeeds(tmp_path):

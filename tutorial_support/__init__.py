@@ -1,27 +1,44 @@
-"""Machinery shared by ann.py and cnn.py, so the scripts can stay about deep learning.
+"""The plumbing of ann.py and cnn.py, so that the scripts can stay about deep learning.
 
-Both scripts:
-- ``runtime``: quiet TensorFlow start-up, the device line, precision, seeding, timing.
-- ``cli``: the flags both scripts share and the settings cell; ``ann_flags``, ``cnn_flags``: each script's own.
-- ``errors``: ``TutorialError``, the one-line error for bad input (exit status 2).
-- ``data``: where the data sets live (a folder you point at, or a verified download).
-- ``outputs``: writing results so that a failed run never leaves half-written files.
-- ``reports``: what the scripts print (decisions, cross-validation scores, verdicts).
-- ``figures``: training curves, feature importance, Grad-CAM and mistakes galleries.
-- ``saved_models``: answering from a saved model (``--predict-only``, ``--predict``).
+A map of every module, room by room. No chapter's room imports the other chapter's.
 
-Chapter 1 (ann.py):
-- ``churn``: reading, checking and encoding the bank churn table.
-- ``stacked_training``: many copies of a small network trained at once; ``fit`` and
-  ``predict_probabilities``, the fast counterparts of ``model.fit`` and ``model.predict``.
-- ``cross_validation``: cross-validation with every fold trained at once.
-- ``sklearn_wrapper``: ``KerasClassifier``, a Keras network as a scikit-learn classifier.
+``common/``: what both chapters share
+    ``runtime``   TensorFlow started quietly, the device line, precision, seeding, timers
+    ``cli``       the flags both scripts share, the SETTINGS cell, number types for flags
+    ``errors``    ``TutorialError``: one plain line and exit status 2 (in a notebook, the line)
+    ``data``      where the data sets live: a folder you point at, or a verified download
+    ``outputs``   files written together at the end of a run, or not at all (and shown
+                  in a notebook)
+    ``reports``   section titles, and the report of a confusion matrix of any size
+    ``figures``   training curves, and bars of importance
 
-Chapter 2 (cnn.py):
-- ``images``: the image pipeline with its decoded-image cache.
-- ``augmentation``: ImageDataGenerator's shear, zoom and flip as one Keras layer.
-- ``explain``: Grad-CAM and the most confident mistakes.
-- ``distributed``: distribution strategies, one machine's GPUs or several machines.
+``ann/``: chapter 1, a table of customers (or of anything)
+    ``flags``      the flags of ann.py
+    ``csv_files``  reading a CSV as spreadsheets save it (delimiter, encoding, decimal commas)
+    ``tables``     the decisions about a table's columns, and how its rows are spoken of
+    ``classes``    the target as classes: numbered, the positive one, the bad targets
+    ``churn``      the bank's table: its strict checks, its words, the course's example customer
+    ``customers``  step 8: one row from readable fields, the verdict, ``--predict-only``
+    ``reports``    what ann.py prints: decisions, cross-validation, the comparison, groups
+
+``fast/``: Keras' fit, faster, for chapter 1's small networks
+    ``training``          ``fit`` and ``predict_probabilities``: ``model.fit`` and
+                          ``model.predict``, each epoch one compiled call
+    ``stacked``           many copies of one network trained at once (one per fold)
+    ``cross_validation``  every fold trained at once: ``cross_validate`` (the scores) and
+                          ``cross_validate_details`` (also out-of-fold predictions, curves)
+    ``sklearn_wrapper``   ``KerasClassifier``: a Keras network as a scikit-learn classifier
+
+``cnn/``: chapter 2, photos
+    ``flags``         the flags of cnn.py
+    ``images``        decoding photos into arrays, with a cache; the batches
+    ``augmentation``  ImageDataGenerator's shear, zoom and flip as one Keras layer
+    ``machines``      the strategy, chosen once, and the one training and prediction path
+    ``distributed``   MirroredStrategy, and the training loop across machines
+    ``explain``       Grad-CAM and the most confident mistakes
+    ``figures``       heatmaps over photos, the gallery of mistakes
+    ``reports``       the verdict on one image, its confidence, captions
+    ``predict``       ``--predict``: photos classified by a saved model
 """
 
 import importlib.util as _util
@@ -38,7 +55,7 @@ def __getattr__(name: str):
     # `from tutorial_support import KerasClassifier` (or its older name KerasBinaryClassifier),
     # imported on first use so that the light modules (cli, data, outputs) load without TensorFlow.
     if name in ("KerasClassifier", "KerasBinaryClassifier"):
-        from tutorial_support import sklearn_wrapper
+        from tutorial_support.fast import sklearn_wrapper
 
         return getattr(sklearn_wrapper, name)
     raise AttributeError(f"module 'tutorial_support' has no attribute {name!r}")

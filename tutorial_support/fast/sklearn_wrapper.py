@@ -16,13 +16,20 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from tutorial_support.runtime import keras
-from tutorial_support.stacked_training import fit_copies, predict_probabilities, predicted_classes, ready
+from tutorial_support.common.runtime import keras
+from tutorial_support.fast.training import (
+    fit_copies,
+    predict_probabilities,
+    predicted_classes,
+    ready,
+)
 
 
 def _validation_split(rows: np.ndarray, y: np.ndarray, fraction: float, seed: int):
     """Split ``rows`` into rows to train on and a stratified validation share."""
-    fit_rows, validation_rows = train_test_split(rows, test_size=fraction, stratify=y, random_state=seed)
+    fit_rows, validation_rows = train_test_split(
+        rows, test_size=fraction, stratify=y, random_state=seed
+    )
     return np.sort(fit_rows), np.sort(validation_rows)
 
 
@@ -43,7 +50,8 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     ``GridSearchCV``, ``Pipeline``, ``TunedThresholdClassifierCV`` and
     ``permutation_importance`` work with it. Any labels (0/1, "no"/"yes", 1/2/3) are
     learnt and ``classes_`` keeps them in sorted order; with two, the second is the
-    positive class: ``predict_proba(X)[:, 1]`` is its probability. Input is checked as scikit-learn checks it: NaN, infinity, sparse matrices,
+    positive class: ``predict_proba(X)[:, 1]`` is its probability. Input is checked as scikit-learn
+    checks it: NaN, infinity, sparse matrices,
     1-D arrays and a wrong number of features are refused with scikit-learn's
     messages. Fitted, it pickles (the Keras network with it).
 
@@ -79,12 +87,16 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
     def _network(self, n_features: int) -> keras.Model:
         if self.build_fn is None:
-            raise ValueError("KerasClassifier needs build_fn, a function that returns the Keras network")
+            raise ValueError(
+                "KerasClassifier needs build_fn, a function that returns the Keras network"
+            )
         accepted = inspect.signature(self.build_fn).parameters
         given = {"optimizer": self.optimizer, "n_classes": len(self.classes_)}
         network = ready(
-            self.build_fn(**{name: value for name, value in given.items() if name in accepted}), n_features, self.optimizer
-        )  # fmt: skip
+            self.build_fn(**{name: value for name, value in given.items() if name in accepted}),
+            n_features,
+            self.optimizer,
+        )
         needed = 1 if len(self.classes_) == 2 else len(self.classes_)
         if network.output_shape[-1] != needed:
             raise ValueError(
@@ -99,19 +111,34 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)  # codes: 0 .. classes - 1
         if self.classes_.size < 2:
-            raise ValueError(f"y holds only one class ({self.classes_[0]!r}): a classifier needs samples of 2 classes")
+            raise ValueError(
+                f"y holds only one class ({self.classes_[0]!r}): a classifier needs samples of 2 "
+                "classes"
+            )
         target_type = type_of_target(y, input_name="y", raise_unknown=True)
         if target_type not in ("binary", "multiclass"):
-            raise ValueError(f"Only binary and multiclass targets are supported. The type of the target is {target_type}.")
+            raise ValueError(
+                "Only binary and multiclass targets are supported. The type of the target is "
+                f"{target_type}."
+            )
         rows, validation = [np.arange(len(y))], None
         if self.early_stopping:
-            fit_rows, held_out = _validation_split(rows[0], codes, self.validation_fraction, self.random_state)
+            fit_rows, held_out = _validation_split(
+                rows[0], codes, self.validation_fraction, self.random_state
+            )
             rows, validation = [fit_rows], [held_out]
         ((self.model_, self.history_, self.best_epoch_),) = fit_copies(
-            lambda: self._network(X.shape[1]), X, codes, rows, epochs=self.epochs, batch_size=self.batch_size,
-            seed=self.random_state, verbose=self.verbose, validation_sets=validation,
+            lambda: self._network(X.shape[1]),
+            X,
+            codes,
+            rows,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            seed=self.random_state,
+            verbose=self.verbose,
+            validation_sets=validation,
             patience=self.patience if self.early_stopping else None,
-        )  # fmt: skip
+        )
         return self
 
     def predict_proba(self, X):
@@ -122,7 +149,8 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         return np.column_stack([1 - p, p]) if p.ndim == 1 else p
 
     def predict(self, X):
-        """Two classes: ``classes_[1]`` where its probability is above 0.5; more: the most likely class."""
+        """Two classes: ``classes_[1]`` where its probability is above 0.5; more: the most likely
+        class."""
         check_is_fitted(self)
         p = predict_probabilities(self.model_, validate_data(self, X, reset=False))
         return self.classes_[predicted_classes(p)]

@@ -20,7 +20,7 @@ import os
 import shutil
 from pathlib import Path
 
-from tutorial_support.errors import TutorialError
+from tutorial_support.common.errors import TutorialError
 
 DATA_DIR_VARIABLE = "DLP_DATA_DIR"
 
@@ -56,10 +56,13 @@ def _how_to_supply(what: str) -> str:
 
 
 def churn_csv(data: Path | None = None, cache_dir: Path | None = None) -> Path:
-    """Path of Churn_Modelling.csv (the reader's copy, or a verified download), or of the table file given."""
+    """Path of Churn_Modelling.csv (the reader's copy, or a verified download), or of the table
+    file given."""
     chosen = chosen_data_dir(data)
     if chosen is not None:
-        if chosen.suffix and not chosen.is_dir():  # a file of one's own: ann.py --data table.csv --target COLUMN
+        if (
+            chosen.suffix and not chosen.is_dir()
+        ):  # a file of one's own: ann.py --data table.csv --target COLUMN
             if not chosen.is_file():
                 raise TutorialError(f"no such file: {chosen}")
             return chosen
@@ -73,7 +76,9 @@ def churn_csv(data: Path | None = None, cache_dir: Path | None = None) -> Path:
     return Path(_download(CHURN_FILE, CHURN_URL, CHURN_SHA256, cache_dir))
 
 
-def _download(name: str, url: str, sha256: str | None, cache_dir: Path | None, extract=False) -> str:
+def _download(
+    name: str, url: str, sha256: str | None, cache_dir: Path | None, extract=False
+) -> str:
     """keras.utils.get_file with one clear error line instead of a traceback.
 
     get_file removes a partial file when a download is interrupted, and re-checks
@@ -171,7 +176,9 @@ def cats_and_dogs(data: Path | None = None, cache_dir: Path | None = None) -> Pa
     final = datasets / IMAGES_FOLDER
     if _has_expected_counts(final):
         return final
-    extracted = Path(_download("cats_and_dogs_archive.zip", IMAGES_URL, None, cache_dir, extract=True))
+    extracted = Path(
+        _download("cats_and_dogs_archive.zip", IMAGES_URL, None, cache_dir, extract=True)
+    )
     candidates = sorted(extracted.glob(f"*/{IMAGES_INSIDE_ARCHIVE}")) + sorted(
         extracted.glob(IMAGES_INSIDE_ARCHIVE)
     )

@@ -8,12 +8,14 @@ import shlex
 import sys
 from pathlib import Path
 
-from tutorial_support.errors import EXIT_BAD_INPUT, TutorialError
+from tutorial_support.common.errors import EXIT_BAD_INPUT, TutorialError
 
 
 def in_notebook() -> bool:
     """True inside Jupyter or VS Code's interactive window, whose argv is not ours."""
-    ipython = sys.modules.get("IPython")  # imported by every notebook kernel; only checked, never imported here
+    ipython = sys.modules.get(
+        "IPython"
+    )  # imported by every notebook kernel; only checked, never imported here
     shell = ipython.get_ipython() if ipython is not None else None
     return getattr(shell, "kernel", None) is not None
 
@@ -71,6 +73,8 @@ class OneLineErrorParser(argparse.ArgumentParser):
     """argparse, but a bad argument gives one line (not the whole usage) and exit 2."""
 
     def error(self, message: str):
+        if in_notebook():  # SystemExit would end in IPython's "To exit: use 'exit'" warning
+            raise TutorialError(f"{message} (see --help)")
         self.exit(EXIT_BAD_INPUT, f"error: {message} (see --help)\n")
 
     def parse_args(self, args=None, namespace=None):
@@ -81,19 +85,25 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
 def flags_as_json(args: argparse.Namespace) -> dict:
     """Every flag's value, ready for metrics.json (paths as text)."""
-    return {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
+    return {
+        key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()
+    }
 
 
 class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows each flag's default once: not where there is none, nor where the help says it."""
 
     def _get_help_string(self, action):
-        if action.default in (None, False, "") or "default" in (action.help or ""):  # False: an on/off flag
+        if action.default in (None, False, "") or "default" in (
+            action.help or ""
+        ):  # False: an on/off flag
             return action.help
         return super()._get_help_string(action)
 
 
-def base_parser(description: str, default_output_dir: Path, output_dir_note: str = "") -> argparse.ArgumentParser:
+def base_parser(
+    description: str, default_output_dir: Path, output_dir_note: str = ""
+) -> argparse.ArgumentParser:
     """A parser with the flags every script has: --data, --seed, --output-dir, --verbose."""
     parser = OneLineErrorParser(description=description, formatter_class=_DefaultsFormatter)
     parser.add_argument(
@@ -112,7 +122,8 @@ def base_parser(description: str, default_output_dir: Path, output_dir_note: str
         type=Path,
         default=default_output_dir,
         help="where the model, figures and metrics.json are written "
-        f"(default: {default_output_dir.parent.name}/{default_output_dir.name} in the project{output_dir_note})",
+        f"(default: {default_output_dir.parent.name}/{default_output_dir.name} in the "
+        f"project{output_dir_note})",
     )
     parser.add_argument(
         "--verbose",
@@ -128,8 +139,12 @@ def check_writable_folder(folder: Path, flag: str) -> None:
     """Make sure ``folder`` is (or can become) a folder we may write in, before any training."""
     if folder.exists() and not folder.is_dir():
         raise TutorialError(f"{flag} {folder} is a file, not a folder: give a folder for the logs")
-    parent = next(p for p in (folder, *folder.parents) if p.exists())  # the part that exists already
+    parent = next(
+        p for p in (folder, *folder.parents) if p.exists()
+    )  # the part that exists already
     if not parent.is_dir():
         raise TutorialError(f"{flag} {folder}: {parent} is a file, so no folder can be made there")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise TutorialError(f"{flag} {folder}: cannot write in {parent}; choose a folder you can write in")
+        raise TutorialError(
+            f"{flag} {folder}: cannot write in {parent}; choose a folder you can write in"
+        )

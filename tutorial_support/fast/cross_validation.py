@@ -7,14 +7,14 @@ learning curve.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from sklearn.metrics import accuracy_score
 
-from tutorial_support.runtime import keras
-from tutorial_support.stacked_training import fit_copies, predict_probabilities, predicted_classes
+from tutorial_support.common.runtime import keras
+from tutorial_support.fast.training import fit_copies, predict_probabilities, predicted_classes
 
 
 @dataclass
@@ -22,10 +22,10 @@ class CrossValidation:
     """What a cross-validation gives beyond the scores.
 
     ``scores``: accuracy on each held-out fold. ``probabilities``: every row's P(class 1)
-    (two classes) or one column per class (softmax) from the fold model that did not train on it (out-of-fold, as ``cross_val_predict``
-    gives them). ``held_out``: the mean over the folds of the loss and accuracy on the
-    held-out fold after every epoch (``val_loss``, ``val_accuracy``) beside the mean
-    training ``loss`` and ``accuracy``: a learning curve measured on rows no fold
+    (two classes) or one column per class (softmax) from the fold model that did not train on it
+    (out-of-fold, as ``cross_val_predict`` gives them). ``held_out``: the mean over the folds of
+    the loss and accuracy on the held-out fold after every epoch (``val_loss``, ``val_accuracy``)
+    beside the mean training ``loss`` and ``accuracy``: a learning curve measured on rows no fold
     model trained on.
     """
 
@@ -46,24 +46,42 @@ def cross_validate_details(
     build_args: dict | None = None,
     verbose: int = 0,
 ) -> CrossValidation:
-    """Cross-validate like :func:`cross_validate`, and keep the out-of-fold predictions and curves."""
+    """Cross-validate like :func:`cross_validate`, and keep the out-of-fold predictions and
+    curves."""
     X = np.asarray(X, dtype=np.float32)
     y = np.asarray(y)
     splits = list(cv.split(X, y))
     trained = fit_copies(
-        build_model, X, y, [train for train, _ in splits], epochs=epochs, batch_size=batch_size, seed=seed,
-        build_args=build_args, verbose=verbose, validation_sets=[test for _, test in splits],
-    )  # fmt: skip
-    held_out = [predict_probabilities(model, X[test]) for (model, _, _), (_, test) in zip(trained, splits)]
+        build_model,
+        X,
+        y,
+        [train for train, _ in splits],
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        build_args=build_args,
+        verbose=verbose,
+        validation_sets=[test for _, test in splits],
+    )
+    held_out = [
+        predict_probabilities(model, X[test]) for (model, _, _), (_, test) in zip(trained, splits)
+    ]
     probabilities = np.zeros((len(y), *held_out[0].shape[1:]))
     for p, (_, test) in zip(held_out, splits):
         probabilities[test] = p
-    scores = np.array([accuracy_score(y[test], predicted_classes(probabilities[test])) for _, test in splits])
-    curves = {key: np.mean([history[key] for _, history, _ in trained], axis=0).tolist() for key in trained[0][1]}
+    scores = np.array(
+        [accuracy_score(y[test], predicted_classes(probabilities[test])) for _, test in splits]
+    )
+    curves = {
+        key: np.mean([history[key] for _, history, _ in trained], axis=0).tolist()
+        for key in trained[0][1]
+    }
     return CrossValidation(scores, probabilities, curves)
 
 
-def cross_validate(build_model: Callable[..., keras.Model], X: np.ndarray, y: np.ndarray, cv, **settings) -> np.ndarray:
+def cross_validate(
+    build_model: Callable[..., keras.Model], X: np.ndarray, y: np.ndarray, cv, **settings
+) -> np.ndarray:
     """Accuracy on each held-out fold of ``cv`` (a scikit-learn splitter), in fold order.
 
     The same figures as ``cross_val_score(KerasClassifier(...), X, y, cv=cv)``,

@@ -18,21 +18,21 @@ remove it here, without changing the maths:
 Every copy starts from the same initial weights and sees its rows in the same
 shuffled order, as ``cross_val_score`` does when it clones an estimator with a
 fixed ``random_state`` (``cross_validation.py`` and ``sklearn_wrapper.py`` build on
-this module; the tests check that both ways give the same scores).
+it; the tests check that both ways give the same scores).
 
 Two kinds of output are trained: one sigmoid unit for two classes (binary cross-entropy,
 targets 0 and 1) and a softmax over three or more (sparse categorical cross-entropy, targets
 0 .. K-1).
 
-``fit`` and ``predict_probabilities`` are the fast counterparts of ``model.fit`` and
-``model.predict`` that ann.py calls.
+training.py holds what ann.py calls: ``fit`` and ``predict_probabilities``, the fast
+counterparts of ``model.fit`` and ``model.predict``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tutorial_support.runtime import keras, seed_everything, tf
+from tutorial_support.common.runtime import keras, tf
 
 ops = keras.ops
 # XLA compiles an epoch into one fast kernel, but compiling costs about a second: worth it for
@@ -45,26 +45,23 @@ def _loss_name(model: keras.Model) -> str:
     loss = model.loss
     name = loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__)
     if name not in LOSSES:
-        raise ValueError("this trainer trains networks compiled with binary_crossentropy (one sigmoid unit) "
-                         "or sparse_categorical_crossentropy (softmax)")  # fmt: skip
+        raise ValueError(
+            "this trainer trains networks compiled with binary_crossentropy (one sigmoid unit) "
+            "or sparse_categorical_crossentropy (softmax)"
+        )
     return name
 
 
 def _loss_and_hits(targets, p, softmax: bool):
-    """Per-row loss and 1.0 where the network's answer is right: p > 0.5, or the largest softmax output."""
+    """Per-row loss and 1.0 where the network's answer is right: p > 0.5, or the largest softmax
+    output."""
     if softmax:
         loss = keras.losses.sparse_categorical_crossentropy(targets, p)
-        return loss, ops.cast(ops.argmax(p, axis=-1) == ops.cast(targets, ops.argmax(p, axis=-1).dtype), "float32")
+        return loss, ops.cast(
+            ops.argmax(p, axis=-1) == ops.cast(targets, ops.argmax(p, axis=-1).dtype), "float32"
+        )
     loss = keras.losses.binary_crossentropy(targets, p)
     return loss, ops.cast((p[..., 0] > 0.5) == (targets[..., 0] > 0.5), "float32")
-
-
-def predicted_classes(probabilities: np.ndarray) -> np.ndarray:
-    """Class numbers from ``predict_probabilities``: 1 where P(class 1) > 0.5, or each row's most likely class."""
-    probabilities = np.asarray(probabilities)
-    if probabilities.ndim == 1:
-        return (probabilities > 0.5).astype(np.int64)
-    return np.argmax(probabilities, axis=1)
 
 
 class StackedDense(keras.layers.Layer):
@@ -96,11 +93,18 @@ def _stack(template: keras.Model, copies: int) -> keras.Model:
             dense = StackedDense(layer.units, layer.activation)
             x = dense(x)
             kernel, bias = layer.get_weights()
-            dense.set_weights([np.broadcast_to(kernel, (copies, *kernel.shape)), np.broadcast_to(bias, (copies, 1, bias.size))])
+            dense.set_weights(
+                [
+                    np.broadcast_to(kernel, (copies, *kernel.shape)),
+                    np.broadcast_to(bias, (copies, 1, bias.size)),
+                ]
+            )
         elif isinstance(layer, keras.layers.Dropout):
             x = keras.layers.Dropout(layer.rate)(x)
         else:
-            raise ValueError(f"cannot stack a {type(layer).__name__} layer: only Dense and Dropout are supported")
+            raise ValueError(
+                f"cannot stack a {type(layer).__name__} layer: only Dense and Dropout are supported"
+            )
     return keras.Model(inputs, x)
 
 
@@ -119,10 +123,14 @@ def _unstack(stacked: keras.Model, template: keras.Model) -> list[keras.Model]:
     return models
 
 
-def _epoch_function(model: keras.Model, optimizer, features, targets, jit_compile: bool, softmax: bool):
+def _epoch_function(
+    model: keras.Model, optimizer, features, targets, jit_compile: bool, softmax: bool
+):
     """One compiled call that runs a whole epoch of steps for all the copies."""
     features = tf.constant(features, dtype=tf.float32)
-    targets = tf.constant(targets) if softmax else tf.constant(targets.reshape(-1, 1), dtype=tf.float32)
+    targets = (
+        tf.constant(targets) if softmax else tf.constant(targets.reshape(-1, 1), dtype=tf.float32)
+    )
 
     @tf.function(jit_compile=jit_compile)
     def run_epoch(batches, weights):
@@ -175,12 +183,25 @@ def _groups(train_sets, validation_sets):
 
 
 def _validation_step(model: keras.Model, features, targets, softmax: bool):
-    """Each copy's loss and accuracy on its own validation rows (features: copies x rows x inputs)."""
+    """Each copy's loss and accuracy on its own validation rows (features: copies x rows x
+    inputs)."""
     loss, right = _loss_and_hits(targets, model(features, training=False), softmax)
     return np.asarray(ops.mean(loss, axis=1)), np.asarray(ops.mean(right, axis=1))
 
 
-def _train(template: keras.Model, X, y, train_sets, *, epochs, batch_size, seed, verbose, validation_sets=None, patience=None):
+def train_stacked(
+    template: keras.Model,
+    X,
+    y,
+    train_sets,
+    *,
+    epochs,
+    batch_size,
+    seed,
+    verbose,
+    validation_sets=None,
+    patience=None,
+):
     """Train copies of the compiled ``template`` (from its current weights); see fit_copies.
 
     Returns, per copy and in order, (model, history, best epoch). With validation sets,
@@ -201,7 +222,8 @@ def _train(template: keras.Model, X, y, train_sets, *, epochs, batch_size, seed,
     for (size, validation_size), members in sorted(_groups(train_sets, validation_sets).items()):
         stacked = _stack(template, len(members))
         optimizer = template.optimizer.__class__.from_config(template.optimizer.get_config())
-        # its slots made now, not inside the first compiled call: TensorFlow would trace that call twice
+        # its slots made now, not inside the first compiled call: TensorFlow would trace that call
+        # twice
         optimizer.build(stacked.trainable_variables)
         jit = epochs * -(-size // batch_size) >= XLA_FROM_STEPS
         run_epoch = _epoch_function(stacked, optimizer, X, y, jit_compile=jit, softmax=softmax)
@@ -211,20 +233,27 @@ def _train(template: keras.Model, X, y, train_sets, *, epochs, batch_size, seed,
         stops_early = bool(validation_size and patience)
         if validation_size:
             validation_rows = np.stack([validation_sets[i] for i in members])
-            X_validation, y_validation = X[validation_rows], y[validation_rows] if softmax else y[validation_rows][..., None]
+            X_validation, y_validation = (
+                X[validation_rows],
+                y[validation_rows] if softmax else y[validation_rows][..., None],
+            )
             history.update(val_loss=[], val_accuracy=[])
         if stops_early:
             best_loss = np.full(len(members), np.inf)
             best_epoch = np.zeros(len(members), dtype=int)
             best_weights = [w.copy() for w in stacked.get_weights()]
-        progress = keras.utils.Progbar(epochs, verbose=verbose, unit_name="epoch", stateful_metrics=list(history))
+        progress = keras.utils.Progbar(
+            epochs, verbose=verbose, unit_name="epoch", stateful_metrics=list(history)
+        )
         for epoch in range(epochs):
             batches, weights = _batches(stacked_rows, shuffle.permutation(size), batch_size)
             loss, accuracy = (np.asarray(v) for v in run_epoch(batches, weights))
             history["loss"].append(loss)
             history["accuracy"].append(accuracy)
             if validation_size:
-                val_loss, val_accuracy = _validation_step(stacked, X_validation, y_validation, softmax)
+                val_loss, val_accuracy = _validation_step(
+                    stacked, X_validation, y_validation, softmax
+                )
                 history["val_loss"].append(val_loss)
                 history["val_accuracy"].append(val_accuracy)
             if stops_early:
@@ -233,7 +262,9 @@ def _train(template: keras.Model, X, y, train_sets, *, epochs, batch_size, seed,
                 for kept, now in zip(best_weights, stacked.get_weights()):
                     kept[better] = now[better]  # every stacked weight has the copy first
             if verbose:  # the mean over the copies
-                progress.update(epoch + 1, [(key, values[-1].mean()) for key, values in history.items()])
+                progress.update(
+                    epoch + 1, [(key, values[-1].mean()) for key, values in history.items()]
+                )
             if stops_early and np.all(epoch + 1 - best_epoch >= patience):
                 break
         if stops_early:
@@ -243,75 +274,3 @@ def _train(template: keras.Model, X, y, train_sets, *, epochs, batch_size, seed,
             last = int(best_epoch[k]) if stops_early else len(own_history["loss"])
             trained[member] = model, own_history, last
     return [trained[i] for i in range(len(train_sets))]
-
-
-def fit(
-    model: keras.Model, X, y, *, batch_size: int, epochs: int, verbose: int = 1, seed: int = 0,
-    validation_data: tuple | None = None,
-) -> dict:  # fmt: skip
-    """Train a compiled Keras model like ``model.fit(X, y, batch_size, epochs)``, faster.
-
-    The same steps (shuffled batches of ``batch_size`` every epoch, the model's own
-    optimizer and loss) with the same kind of progress bar, but each epoch is one
-    compiled TensorFlow call. Returns the history: loss and accuracy per epoch, and
-    with ``validation_data=(X_val, y_val)`` also val_loss and val_accuracy.
-    """
-    rows = [np.arange(len(y))]
-    validation = None
-    if validation_data is not None:
-        X_val, y_val = validation_data
-        validation = [np.arange(len(y), len(y) + len(y_val))]
-        X, y = np.concatenate([X, X_val]), np.concatenate([y, y_val])
-    ((trained, history, _),) = _train(
-        model, X, y, rows, epochs=epochs, batch_size=batch_size, seed=seed, verbose=verbose, validation_sets=validation
-    )
-    model.set_weights(trained.get_weights())
-    return history
-
-
-def ready(network: keras.Model, n_features: int, optimizer="adam") -> keras.Model:
-    """Build a network that has no keras.Input layer on the data's width, and compile
-    one that is not compiled yet: ``optimizer``, and binary cross-entropy for one output
-    unit or sparse categorical cross-entropy for several (a softmax)."""
-    if not network.built:
-        network.build((None, n_features))
-    elif network.input_shape[-1] != n_features:
-        raise ValueError(f"X has {n_features} features, but the network expects {network.input_shape[-1]}")
-    if not network.compiled:
-        loss = LOSSES[network.output_shape[-1] > 1]
-        network.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
-    return network
-
-
-def fit_copies(build_model, X, y, train_sets, *, epochs, batch_size, seed=0, build_args=None, verbose=0,
-                validation_sets=None, patience=None):  # fmt: skip
-    seed_everything(seed)  # the same seed, the same first weights
-    template = ready(build_model(**(build_args or {})), np.shape(X)[1])
-    return _train(
-        template, X, y, train_sets, epochs=epochs, batch_size=batch_size, seed=seed, verbose=verbose,
-        validation_sets=validation_sets, patience=patience,
-    )  # fmt: skip
-
-
-def predict_probabilities(model: keras.Model, X: np.ndarray) -> np.ndarray:
-    """The probabilities a network of Dense (and Dropout) layers gives each row, in float32: for one
-    sigmoid output unit P(class 1) as a 1-D array; for a softmax one column per class.
-
-    Computed in float64 with NumPy from the network's weights, then rounded to float32, the
-    network's own precision. Why not ``model.predict``? Two reasons. Its per-call set-up costs
-    far more than the arithmetic of a network this small (permutation importance predicts 100
-    times). And in float32 a row's answer can depend on which rows come with it: CPU matrix
-    kernels sum in an order that depends on the row's place in the batch (seen on an AVX2 CPU,
-    where 27 of 200 shuffled batches changed some answer in the last bit). In float64 those
-    differences are a billion times smaller and vanish in the rounding, so scikit-learn's check
-    that predictions do not depend on the order of the rows passes on any CPU.
-    """
-    x = np.asarray(X, dtype=np.float64)
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Dense):
-            kernel, *bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
-            x = x @ kernel + (bias[0] if bias else 0.0)
-            x = np.asarray(layer.activation(x), dtype=np.float64)
-        elif not isinstance(layer, (keras.layers.Dropout, keras.layers.InputLayer)):  # Dropout: off when predicting
-            raise ValueError(f"predict_probabilities takes Dense and Dropout layers, not {type(layer).__name__}")
-    return x.astype(np.float32).reshape(-1) if x.shape[1] == 1 else x.astype(np.float32)

@@ -31,8 +31,8 @@ try:  # HEIC/HEIF photos (an iPhone's default), where the optional plugin is ins
 except ImportError:
     HEIF_READER = None
 
-from tutorial_support.errors import TutorialError
-from tutorial_support.runtime import cpu_count, tf
+from tutorial_support.common.errors import TutorialError
+from tutorial_support.common.runtime import cpu_count, tf
 
 CACHE_VERSION = 2  # bump when the decoding below changes (2: EXIF orientation applied)
 
@@ -50,8 +50,12 @@ def list_images(folder: Path) -> tuple[list[Path], np.ndarray, list[str]]:
     """Every file below folder/<class>/, its label, and the classes (sorted folder names)."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise TutorialError(f"no image folder at {folder}: expected one sub-folder per class, e.g. cats/ and dogs/")
-    class_names = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        raise TutorialError(
+            f"no image folder at {folder}: expected one sub-folder per class, e.g. cats/ and dogs/"
+        )
+    class_names = sorted(
+        p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
+    )
     if len(class_names) < 2:
         found = f"only {class_names[0]!r}" if class_names else "none"
         raise TutorialError(
@@ -74,17 +78,29 @@ def _is_heif(path: Path) -> bool:
             head = stream.read(12)
     except OSError:
         return False
-    return head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+    return head[4:8] == b"ftyp" and head[8:12] in (
+        b"heic",
+        b"heix",
+        b"heim",
+        b"heis",
+        b"hevc",
+        b"hevx",
+        b"mif1",
+        b"msf1",
+    )
 
 
 def heif_message(path: Path) -> str:
-    return (f"{path.name} is a HEIC photo, which Pillow reads only with the pillow-heif plugin: "
-            "pip install pillow-heif (requirements.txt has it), or convert it to JPEG "
-            "(macOS: sips -s format jpeg photo.heic --out photo.jpg)")  # fmt: skip
+    return (
+        f"{path.name} is a HEIC photo, which Pillow reads only with the pillow-heif plugin: "
+        "pip install pillow-heif (requirements.txt has it), or convert it to JPEG "
+        "(macOS: sips -s format jpeg photo.heic --out photo.jpg)"
+    )
 
 
 def decode_image(path: Path, size: int) -> np.ndarray:
-    """An RGB image resized to size x size, as a photo app shows it, as uint8; raises ValueError if unreadable.
+    """An RGB image resized to size x size, as a photo app shows it, as uint8; raises ValueError if
+    unreadable.
 
     - Turned as its EXIF orientation says (``ImageOps.exif_transpose``): a phone stores the
       sensor's pixels as they came and a tag that says how to turn them for viewing.
@@ -104,7 +120,13 @@ def decode_image(path: Path, size: int) -> np.ndarray:
                 upright = upright.point(lambda v: v / 256).convert("L")
             rgb = upright.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
             return np.asarray(rgb, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        Image.DecompressionBombError,
+    ) as error:
         raise ValueError(str(error) or type(error).__name__) from None
 
 
@@ -112,12 +134,17 @@ def _fingerprint(files: list[Path], size: int) -> str:
     digest = hashlib.sha256(f"v{CACHE_VERSION} size={size}".encode())
     for path in files:
         stat = path.stat()
-        digest.update(f"{path.parent.name}/{path.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+        digest.update(
+            f"{path.parent.name}/{path.name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode()
+        )
     return digest.hexdigest()[:20]
 
 
-def load_image_set(folder: Path, size: int, cache_dir: Path | None, split_name: str) -> tuple[ImageSet, bool]:
-    """Decode (or read from the cache) every image of folder; return it and whether the cache was used."""
+def load_image_set(
+    folder: Path, size: int, cache_dir: Path | None, split_name: str
+) -> tuple[ImageSet, bool]:
+    """Decode (or read from the cache) every image of folder; return it and whether the cache was
+    used."""
     files, labels, class_names = list_images(folder)
     cache_file = None
     if cache_dir is not None:
@@ -127,9 +154,12 @@ def load_image_set(folder: Path, size: int, cache_dir: Path | None, split_name: 
                 with np.load(cache_file) as cached:
                     keep = cached["keep"]
                     return ImageSet(
-                        cached["images"], labels[keep], class_names,
-                        [f for f, k in zip(files, keep) if k], [f for f, k in zip(files, keep) if not k],
-                    ), True  # fmt: skip
+                        cached["images"],
+                        labels[keep],
+                        class_names,
+                        [f for f, k in zip(files, keep) if k],
+                        [f for f, k in zip(files, keep) if not k],
+                    ), True
             except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
                 pass  # a damaged cache file (cut short, overwritten) is rebuilt below
 
@@ -143,18 +173,23 @@ def load_image_set(folder: Path, size: int, cache_dir: Path | None, split_name: 
         decoded = list(pool.map(decode_or_none, files, chunksize=64))
     keep = np.array([image is not None for image in decoded], dtype=bool)
     if not keep.any():
-        raise TutorialError(f"no readable images in {folder}: expected JPEG or PNG files in its class folders")
+        raise TutorialError(
+            f"no readable images in {folder}: expected JPEG or PNG files in its class folders"
+        )
     images = np.stack([image for image in decoded if image is not None])
     skipped = [f for f, k in zip(files, keep) if not k]
     kept_labels = labels[keep]
     present = np.unique(kept_labels)
     if present.size < 2:
         raise TutorialError(
-            f"{folder}: only the class {class_names[present[0]]!r} has readable images; every class needs some"
+            f"{folder}: only the class {class_names[present[0]]!r} has readable images; every "
+            "class needs some"
         )
     if cache_file is not None:
         _write_cache(cache_file, images, keep)
-    return ImageSet(images, kept_labels, class_names, [f for f, k in zip(files, keep) if k], skipped), False
+    return ImageSet(
+        images, kept_labels, class_names, [f for f, k in zip(files, keep) if k], skipped
+    ), False
 
 
 def _write_cache(cache_file: Path, images: np.ndarray, keep: np.ndarray) -> None:
@@ -166,18 +201,28 @@ def _write_cache(cache_file: Path, images: np.ndarray, keep: np.ndarray) -> None
             np.savez(stream, images=images, keep=keep)
         os.replace(temporary, cache_file)
     except OSError as error:
-        warnings.warn(f"could not write the image cache {cache_file} ({error.strerror}); the next run decodes again")
+        warnings.warn(
+            f"could not write the image cache {cache_file} ({error.strerror}); the next run "
+            "decodes again",
+            stacklevel=2,
+        )
 
 
 def warn_skipped(image_set: ImageSet, folder: Path) -> None:
     if image_set.skipped:
         names = ", ".join(p.name for p in image_set.skipped[:3])
         more = f" and {len(image_set.skipped) - 3} more" if len(image_set.skipped) > 3 else ""
-        print(f"warning: skipped {len(image_set.skipped)} unreadable file(s) in {folder}: {names}{more}")
+        print(
+            f"warning: skipped {len(image_set.skipped)} unreadable file(s) in {folder}: "
+            f"{names}{more}"
+        )
         heif = [p for p in image_set.skipped if _is_heif(p)]
         if heif and HEIF_READER is None:
-            print(f"warning: {len(heif)} of them are HEIC photos: pip install pillow-heif to read them, "
-                  "or convert them to JPEG")  # fmt: skip
+            print(
+                f"warning: {len(heif)} of them are HEIC photos: pip install pillow-heif to read "
+                "them, "
+                "or convert them to JPEG"
+            )
 
 
 def as_dataset(image_set: ImageSet, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
@@ -195,7 +240,9 @@ def as_dataset(image_set: ImageSet, batch_size: int, shuffle: bool, seed: int) -
     return dataset.with_options(options)
 
 
-def load_training_and_test(root: Path, size: int, cache_dir: Path | None) -> tuple[ImageSet, ImageSet]:
+def load_training_and_test(
+    root: Path, size: int, cache_dir: Path | None
+) -> tuple[ImageSet, ImageSet]:
     """root/training_set and root/test_set, decoded (or from the cache), counted and printed.
 
     Both must hold the same class folders: a class to learn but not to test, or to test
@@ -205,15 +252,25 @@ def load_training_and_test(root: Path, size: int, cache_dir: Path | None) -> tup
     for split in ("training_set", "test_set"):
         image_set, cached = load_image_set(root / split, size, cache_dir, split)
         warn_skipped(image_set, root / split)
-        counts = ", ".join(f"{np.sum(image_set.labels == i):,} {name}" for i, name in enumerate(image_set.class_names))
-        print(f"{split}: {len(image_set.labels):,} images ({counts}){' from the cache' if cached else ''}")
+        counts = ", ".join(
+            f"{np.sum(image_set.labels == i):,} {name}"
+            for i, name in enumerate(image_set.class_names)
+        )
+        print(
+            f"{split}: {len(image_set.labels):,} images "
+            f"({counts}){' from the cache' if cached else ''}"
+        )
         splits[split] = image_set
     train, test = splits["training_set"], splits["test_set"]
-    only = {"training_set": sorted(set(train.class_names) - set(test.class_names)),
-            "test_set": sorted(set(test.class_names) - set(train.class_names))}  # fmt: skip
+    only = {
+        "training_set": sorted(set(train.class_names) - set(test.class_names)),
+        "test_set": sorted(set(test.class_names) - set(train.class_names)),
+    }
     if any(only.values()):
         raise TutorialError(
             "training_set and test_set need the same class folders: "
-            + "; ".join(f"only {split} has {', '.join(names)}" for split, names in only.items() if names)
+            + "; ".join(
+                f"only {split} has {', '.join(names)}" for split, names in only.items() if names
+            )
         )
     return train, test

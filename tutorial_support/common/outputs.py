@@ -14,7 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tutorial_support.errors import TutorialError
+from tutorial_support.common.cli import in_notebook
+from tutorial_support.common.errors import TutorialError
 
 
 class StagedOutputs:
@@ -33,7 +34,7 @@ class StagedOutputs:
         self._staging: Path | None = None
         self._names: list[str] = []
 
-    def __enter__(self) -> "StagedOutputs":
+    def __enter__(self) -> StagedOutputs:
         try:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             self._staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.output_dir))
@@ -54,7 +55,13 @@ class StagedOutputs:
         self.path(name).write_text(json.dumps(data, indent=2) + "\n")
 
     def save_figure(self, name: str, figure) -> None:
-        figure.savefig(self.path(name), dpi=110, bbox_inches="tight")
+        """Save a matplotlib figure as a PNG; in a notebook, also show it in the cell."""
+        path = self.path(name)
+        figure.savefig(path, dpi=110, bbox_inches="tight")
+        if in_notebook():
+            from IPython.display import Image, display  # a notebook kernel has IPython
+
+            display(Image(filename=path))
 
     def __exit__(self, exc_type, exc, traceback) -> None:
         assert self._staging is not None

@@ -1,4 +1,5 @@
-"""Distribution strategies: all local GPUs (MirroredStrategy) and several machines (MultiWorkerMirroredStrategy).
+"""Distribution strategies: all local GPUs (MirroredStrategy) and several machines
+(MultiWorkerMirroredStrategy).
 
 Keras 3.15's ``model.fit`` fails under MultiWorkerMirroredStrategy ("Attempt to convert a value
 (PerReplica:{...}) with an unsupported type ... to a Tensor", keras-team/keras issue 20585), so
@@ -9,7 +10,8 @@ them, so every worker ends every step with the same weights.
 
 Every worker reads the cluster from the ``TF_CONFIG`` environment variable::
 
-    TF_CONFIG='{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}'
+    TF_CONFIG='{"cluster": {"worker": ["host1:12345", "host2:12345"]},
+               "task": {"type": "worker", "index": 0}}'
 
 Worker 0 is the chief: it writes the outputs; the others train and write nothing.
 """
@@ -24,41 +26,8 @@ import time
 
 import numpy as np
 
-from tutorial_support.errors import TutorialError
-from tutorial_support.runtime import keras, setup_device, tf
-
-
-def start(name: str, worker_timeout: float):
-    """The strategy of ``--strategy name``, the number of workers, and whether this process is the chief.
-
-    Prints the device line and, for mirrored and multi-worker runs, how the work is shared.
-    Call it before anything else touches TensorFlow's devices.
-    """
-    if name == "multiworker":  # waits until every worker of TF_CONFIG is there
-        strategy = multi_worker_strategy(timeout=worker_timeout)
-    else:
-        strategy = strategy_for(name)
-    print(setup_device())
-    workers, chief = worker_count(strategy), is_chief(strategy)
-    if name == "mirrored":
-        print(f"MirroredStrategy: each batch is split over {strategy.num_replicas_in_sync} devices")
-    if name == "multiworker":
-        print(
-            f"MultiWorkerMirroredStrategy: worker {strategy.cluster_resolver.task_id} of {workers} "
-            f"({'the chief, which writes the outputs' if chief else 'the chief, worker 0, writes the outputs'}), "
-            f"{strategy.num_replicas_in_sync} replicas in all"
-        )
-    return strategy, workers, chief
-
-
-def steps_per_call(name: str) -> int:
-    """Training steps per call into TensorFlow (Keras' steps_per_execution) under ``--strategy name``.
-
-    25 instead of one saves about 1 s of overhead per epoch of the tutorial CNN; the progress bar
-    then moves in steps of 25 batches. Keras 3.15 fails with a "must feed a value for placeholder"
-    error when it does this under MirroredStrategy, so a distributed run goes one step at a time.
-    """
-    return 25 if name == "default" else 1
+from tutorial_support.common.errors import TutorialError
+from tutorial_support.common.runtime import keras, tf
 
 
 def strategy_for(name: str = "default"):
@@ -78,40 +47,62 @@ def strategy_for(name: str = "default"):
         return tf.distribute.MirroredStrategy()
     cpu = tf.config.list_physical_devices("CPU")[0]
     try:
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+        )
     except RuntimeError:  # devices already initialised (e.g. a second call in one process)
         pass
     devices = [device.name for device in tf.config.list_logical_devices("CPU")]
     return tf.distribute.MirroredStrategy(devices=devices)
 
 
-
 TF_CONFIG_EXAMPLE = (
-    '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}} '
+    '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": '
+    "0}} "
     "(the same cluster on every worker, each with its own index)"
 )
 
 
 def cluster_from_tf_config(text: str | None) -> tuple[list[str], int]:
-    """The workers' addresses and this worker's index, from TF_CONFIG; a TutorialError if it is unusable."""
+    """The workers' addresses and this worker's index, from TF_CONFIG; a TutorialError if it is
+    unusable."""
     if not text:
-        raise TutorialError(f"--strategy multiworker needs the TF_CONFIG environment variable, e.g. TF_CONFIG='{TF_CONFIG_EXAMPLE}'")
+        raise TutorialError(
+            "--strategy multiworker needs the TF_CONFIG environment variable, e.g. "
+            f"TF_CONFIG='{TF_CONFIG_EXAMPLE}'"
+        )
     try:
         config = json.loads(text)
         workers = config["cluster"]["worker"]
         task = config["task"]
         kind, index = task["type"], task["index"]
     except json.JSONDecodeError as error:
-        raise TutorialError(f"TF_CONFIG is not valid JSON ({error.msg}); it must look like {TF_CONFIG_EXAMPLE}") from None
+        raise TutorialError(
+            f"TF_CONFIG is not valid JSON ({error.msg}); it must look like {TF_CONFIG_EXAMPLE}"
+        ) from None
     except (KeyError, TypeError):
-        raise TutorialError(f"TF_CONFIG needs cluster.worker and task.type/index; it must look like {TF_CONFIG_EXAMPLE}") from None
-    if not isinstance(workers, list) or not workers or not all(isinstance(w, str) and ":" in w for w in workers):
-        raise TutorialError(f"TF_CONFIG's cluster.worker must list host:port addresses; it must look like {TF_CONFIG_EXAMPLE}")
+        raise TutorialError(
+            "TF_CONFIG needs cluster.worker and task.type/index; it must look like "
+            f"{TF_CONFIG_EXAMPLE}"
+        ) from None
+    if (
+        not isinstance(workers, list)
+        or not workers
+        or not all(isinstance(w, str) and ":" in w for w in workers)
+    ):
+        raise TutorialError(
+            "TF_CONFIG's cluster.worker must list host:port addresses; it must look like "
+            f"{TF_CONFIG_EXAMPLE}"
+        )
     if kind != "worker":
-        raise TutorialError(f"TF_CONFIG's task.type must be \"worker\", got {kind!r}; it must look like {TF_CONFIG_EXAMPLE}")
+        raise TutorialError(
+            f'TF_CONFIG\'s task.type must be "worker", got {kind!r}; it must look like '
+            f"{TF_CONFIG_EXAMPLE}"
+        )
     if not isinstance(index, int) or not 0 <= index < len(workers):
         raise TutorialError(
-            f"TF_CONFIG's task.index {index!r} is not one of the {len(workers)} workers (0 to {len(workers) - 1}); "
+            f"TF_CONFIG's task.index {index!r} is not one of the {len(workers)} workers (0 to "
+            f"{len(workers) - 1}); "
             f"it must look like {TF_CONFIG_EXAMPLE}"
         )
     return workers, index
@@ -138,12 +129,16 @@ def multi_worker_strategy(timeout: float) -> tf.distribute.MultiWorkerMirroredSt
     """
     workers, index = cluster_from_tf_config(os.environ.get("TF_CONFIG"))
     message = (
-        f"error: worker {index} could not reach the other workers of TF_CONFIG ({', '.join(workers)}) "
-        f"within {timeout:g} s: start every worker, check the addresses and that the ports are open "
+        f"error: worker {index} could not reach the other workers of TF_CONFIG "
+        f"({', '.join(workers)}) "
+        f"within {timeout:g} s: start every worker, check the addresses and that the ports are "
+        "open "
         "(--worker-timeout sets the wait)"
     )
-    watchdog = subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(timeout), message],
-                                stdin=subprocess.DEVNULL)  # fmt: skip
+    watchdog = subprocess.Popen(
+        [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(timeout), message],
+        stdin=subprocess.DEVNULL,
+    )
     try:
         options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=timeout)
         strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
@@ -155,7 +150,11 @@ def multi_worker_strategy(timeout: float) -> tf.distribute.MultiWorkerMirroredSt
 
 def worker_count(strategy) -> int:
     resolver = getattr(strategy, "cluster_resolver", None)
-    return resolver.cluster_spec().num_tasks("worker") if resolver and resolver.cluster_spec().jobs else 1
+    return (
+        resolver.cluster_spec().num_tasks("worker")
+        if resolver and resolver.cluster_spec().jobs
+        else 1
+    )
 
 
 def is_chief(strategy) -> bool:
@@ -165,24 +164,41 @@ def is_chief(strategy) -> bool:
 
 
 def _predict(model, images: np.ndarray, batch_size: int) -> np.ndarray:
-    """The model's outputs for ``images``, computed on this worker alone (no exchange with the others)."""
+    """The model's outputs for ``images``, computed on this worker alone (no exchange with the
+    others)."""
     forward = tf.function(lambda x: model(tf.cast(x, tf.float32), training=False))
-    return np.concatenate([np.asarray(forward(images[i : i + batch_size]), dtype=np.float32) for i in range(0, len(images), batch_size)])
+    return np.concatenate(
+        [
+            np.asarray(forward(images[i : i + batch_size]), dtype=np.float32)
+            for i in range(0, len(images), batch_size)
+        ]
+    )
 
 
 def predict(model, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
-    """P(second class) for each image, on this worker alone."""
-    return _predict(model, images, batch_size).ravel()
+    """The model's outputs for ``images`` (P(second class) for a sigmoid), on this worker alone."""
+    return _predict(model, images, batch_size)
 
 
-def fit(model, strategy, train, test, *, epochs: int, batch_size: int, seed: int, verbose: int = 1) -> tuple[dict, list]:
+def fit(
+    model,
+    strategy,
+    train,
+    test,
+    *,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    verbose: int = 1,
+    callbacks=(),
+) -> dict:
     """Train ``model`` (built and compiled under ``strategy.scope()``) across the workers.
 
     Each worker trains on its own shard of ``train`` (every worker-th image), ``batch_size``
     images per worker and step; the gradients of each step are summed across the workers.
     After every epoch each worker measures the test loss and accuracy on all of ``test``
-    (the same weights everywhere give the same figures). Returns Keras-style history and
-    the seconds of every epoch.
+    (the same weights everywhere give the same figures). Returns Keras-style history; each of
+    ``callbacks`` hears of every epoch's beginning and end, as under Keras' fit.
     """
     workers, replicas = worker_count(strategy), strategy.num_replicas_in_sync
     global_batch = batch_size * replicas
@@ -193,7 +209,11 @@ def fit(model, strategy, train, test, *, epochs: int, batch_size: int, seed: int
         dataset = tf.data.Dataset.from_tensor_slices((train.images, train.labels.astype("float32")))
         dataset = dataset.shard(context.num_input_pipelines, context.input_pipeline_id)
         dataset = dataset.shuffle(len(train.labels), seed=seed, reshuffle_each_iteration=True)
-        return dataset.batch(context.get_per_replica_batch_size(global_batch), drop_remainder=True).take(steps).prefetch(2)
+        return (
+            dataset.batch(context.get_per_replica_batch_size(global_batch), drop_remainder=True)
+            .take(steps)
+            .prefetch(2)
+        )
 
     distributed = strategy.distribute_datasets_from_function(dataset_fn)
     optimizer, loss_function = model.optimizer, keras.losses.BinaryCrossentropy(reduction=None)
@@ -203,10 +223,16 @@ def fit(model, strategy, train, test, *, epochs: int, batch_size: int, seed: int
             p = model(tf.cast(images, tf.float32), training=True)
             per_image = loss_function(labels[:, None], tf.cast(p, tf.float32))
             loss = tf.nn.compute_average_loss(per_image, global_batch_size=global_batch)
-            scaled = optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss  # float16 loss scaling
+            scaled = (
+                optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
+            )  # float16 loss scaling
         gradients = tape.gradient(scaled, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))  # all-reduced across workers
-        right = tf.reduce_sum(tf.cast(tf.equal(tf.cast(p[:, 0] > 0.5, tf.float32), labels), tf.float32))
+        optimizer.apply_gradients(
+            zip(gradients, model.trainable_variables)
+        )  # all-reduced across workers
+        right = tf.reduce_sum(
+            tf.cast(tf.equal(tf.cast(p[:, 0] > 0.5, tf.float32), labels), tf.float32)
+        )
         return loss, right
 
     @tf.function
@@ -217,17 +243,27 @@ def fit(model, strategy, train, test, *, epochs: int, batch_size: int, seed: int
 
     history = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
     seconds = []
+    hooks = keras.callbacks.CallbackList(list(callbacks), model=model)
+    hooks.on_train_begin()
     for epoch in range(epochs):
         began = time.perf_counter()
+        hooks.on_epoch_begin(epoch)
         losses, right = [], 0.0
         try:
             for images, labels in distributed:
                 loss, correct = train_step(images, labels)
                 losses.append(float(loss))
                 right += float(correct)
-        except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.CancelledError) as error:
+        except (
+            tf.errors.UnavailableError,
+            tf.errors.DeadlineExceededError,
+            tf.errors.CancelledError,
+        ) as error:
             reason = str(error).strip().splitlines()[0][:200]
-            raise TutorialError(f"lost contact with the other workers in epoch {epoch + 1} ({reason}); start them all again") from None
+            raise TutorialError(
+                f"lost contact with the other workers in epoch {epoch + 1} ({reason}); start them "
+                "all again"
+            ) from None
         p = np.clip(predict(model, test.images), 1e-7, 1 - 1e-7)
         y = test.labels
         history["loss"].append(float(np.mean(losses)))
@@ -235,9 +271,13 @@ def fit(model, strategy, train, test, *, epochs: int, batch_size: int, seed: int
         history["val_loss"].append(float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))))
         history["val_accuracy"].append(float(np.mean((p > 0.5) == y)))
         seconds.append(time.perf_counter() - began)
+        hooks.on_epoch_end(epoch, {key: values[-1] for key, values in history.items()})
         if verbose:
             print(
-                f"Epoch {epoch + 1}/{epochs}: " + ", ".join(f"{key} {values[-1]:.4f}" for key, values in history.items())
-                + f" ({seconds[-1]:.1f} s)", flush=True,
-            )  # fmt: skip
-    return history, seconds
+                f"Epoch {epoch + 1}/{epochs}: "
+                + ", ".join(f"{key} {values[-1]:.4f}" for key, values in history.items())
+                + f" ({seconds[-1]:.1f} s)",
+                flush=True,
+            )
+    hooks.on_train_end()
+    return history

@@ -10,8 +10,12 @@ class TutorialError(Exception):
     """A problem with the reader's input or environment.
 
     The scripts print it as one line (what is wrong and what to do) and exit with
-    status 2, without a traceback.
+    status 2, without a traceback. In a notebook it stops the cell with the same line:
+    IPython shows what ``_render_traceback_`` returns instead of a traceback.
     """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"error: {self}"]
 
 
 EXIT_BAD_INPUT = 2

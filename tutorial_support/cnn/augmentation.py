@@ -54,7 +54,11 @@ class RandomShearZoomFlip(keras.layers.Layer):
         shear = uniform(-1.0, 1.0) * math.radians(self.shear_degrees)
         zoom_x = uniform(1 - self.zoom, 1 + self.zoom)
         zoom_y = uniform(1 - self.zoom, 1 + self.zoom)
-        flip = ops.where(uniform(0.0, 1.0) < 0.5, -1.0, 1.0) if self.horizontal_flip else ops.ones((batch,))
+        flip = (
+            ops.where(uniform(0.0, 1.0) < 0.5, -1.0, 1.0)
+            if self.horizontal_flip
+            else ops.ones((batch,))
+        )
 
         # Each output pixel (x, y) is read from the input at M (x - c) + c, around the
         # image centre c, with M = flip x zoom x shear.
@@ -67,7 +71,9 @@ class RandomShearZoomFlip(keras.layers.Layer):
         transform = ops.stack(
             [m00, m01, cx - m00 * cx - m01 * cy, zeros, m11, cy - m11 * cy, zeros, zeros], axis=1
         )
-        return ops.image.affine_transform(images, transform, interpolation="bilinear", fill_mode="nearest")
+        return ops.image.affine_transform(
+            images, transform, interpolation="bilinear", fill_mode="nearest"
+        )
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 
 # Keep TensorFlow's C++ logging to errors, and keep Keras on TensorFlow (the backend
 # that finds an NVIDIA GPU) unless the reader chose another one.
@@ -92,7 +92,9 @@ def mixed_precision_policy(mode: str = "auto") -> str:
         return "float32"
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
-        capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
+        capability = tf.config.experimental.get_device_details(gpus[0]).get(
+            "compute_capability", (0, 0)
+        )
         return "mixed_float16" if mode == "on" or capability >= (7, 0) else "float32"
     return "mixed_bfloat16" if mode == "on" or _cpu_has_bfloat16() else "float32"
 

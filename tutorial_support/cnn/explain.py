@@ -2,9 +2,9 @@
 
 Grad-CAM (Selvaraju et al., 2017) asks which parts of the last convolutional feature maps
 raise the score of a class (its logit, before the sigmoid or softmax): the gradient of the
-score with respect to each feature map,
-averaged over the map, weighs that map; the weighted sum of the maps, negative parts
-dropped, is a coarse heatmap of the places that argued for the class, scaled to the image.
+score with respect to each feature map, averaged over the map, weighs that map; the weighted sum of
+the maps, negative parts dropped, is a coarse heatmap of the places that argued for the class,
+scaled to the image.
 
 keras.io's Grad-CAM example builds its model from ``model.inputs`` and a layer's
 ``output``, which a ``Sequential`` model loaded from a file does not always have ("The
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tutorial_support.runtime import keras, tf
+from tutorial_support.common.runtime import keras, tf
 
 _FLAT = (keras.layers.Flatten, keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)
 _POOL = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D, keras.layers.Dropout)
@@ -33,10 +33,14 @@ def gradcam_model(model: keras.Sequential) -> keras.Model:
     layers = model.layers
     flat = next((i for i, layer in enumerate(layers) if isinstance(layer, _FLAT)), None)
     if flat is None or not any(isinstance(layer, keras.layers.Conv2D) for layer in layers[:flat]):
-        raise ValueError("Grad-CAM needs a network with convolutions followed by Flatten or global pooling")
+        raise ValueError(
+            "Grad-CAM needs a network with convolutions followed by Flatten or global pooling"
+        )
     output = layers[-1]
     if not isinstance(output, keras.layers.Dense):
-        raise ValueError("Grad-CAM needs a network whose last layer is a Dense output (sigmoid or softmax)")
+        raise ValueError(
+            "Grad-CAM needs a network whose last layer is a Dense output (sigmoid or softmax)"
+        )
     last_maps = max(i for i in range(flat) if not isinstance(layers[i], _POOL))
     inputs = keras.Input(shape=model.input_shape[1:])
     x, maps = inputs, None
@@ -44,8 +48,11 @@ def gradcam_model(model: keras.Sequential) -> keras.Model:
         x = layer(x)
         if i == last_maps:
             maps = x
-    # the output layer without its activation: z = x W + b, in float32 (mixed precision computes in 16 bits)
-    logits = keras.ops.matmul(keras.ops.cast(x, "float32"), keras.ops.cast(output.kernel, "float32"))
+    # the output layer without its activation: z = x W + b, in float32 (mixed precision computes in
+    # 16 bits)
+    logits = keras.ops.matmul(
+        keras.ops.cast(x, "float32"), keras.ops.cast(output.kernel, "float32")
+    )
     if output.use_bias:
         logits = logits + keras.ops.cast(output.bias, "float32")
     return keras.Model(inputs, [maps, logits])
@@ -65,12 +72,18 @@ def logits(model: keras.Sequential, images: np.ndarray, batch_size: int = 256) -
     the network is: p = 0.9993 is a logit of 7.3, p = 1.0000 may be 12 or 40.
     """
     explainer = gradcam_model(model)
-    rows = [np.asarray(explainer(np.asarray(images[i : i + batch_size], dtype=np.float32), training=False)[1])
-            for i in range(0, len(images), batch_size)]  # fmt: skip
+    rows = [
+        np.asarray(
+            explainer(np.asarray(images[i : i + batch_size], dtype=np.float32), training=False)[1]
+        )
+        for i in range(0, len(images), batch_size)
+    ]
     return class_scores(np.concatenate(rows))
 
 
-def gradcam(model: keras.Sequential, images: np.ndarray, classes: np.ndarray | None = None) -> np.ndarray:
+def gradcam(
+    model: keras.Sequential, images: np.ndarray, classes: np.ndarray | None = None
+) -> np.ndarray:
     """One heatmap in [0, 1] per image, of the image's height and width.
 
     ``classes``: the class to explain for each image (default: the predicted one). The score
@@ -90,14 +103,18 @@ def gradcam(model: keras.Sequential, images: np.ndarray, classes: np.ndarray | N
     # mixed precision computes the maps in 16 bits: the arithmetic below is done in float32
     gradients = tf.cast(tape.gradient(chosen, maps), tf.float32)
     maps = tf.cast(maps, tf.float32)
-    weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)  # how much each map helps the class
+    weights = tf.reduce_mean(
+        gradients, axis=(1, 2), keepdims=True
+    )  # how much each map helps the class
     heat = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1))  # (n, h, w): only what argued for it
     heat = heat / tf.maximum(tf.reduce_max(heat, axis=(1, 2), keepdims=True), 1e-12)
     heat = tf.image.resize(heat[..., None], x.shape[1:3], method="bilinear")[..., 0]
     return np.clip(heat.numpy(), 0.0, 1.0)
 
 
-def most_confident_mistakes(probabilities: np.ndarray, labels: np.ndarray, count: int = 16) -> np.ndarray:
+def most_confident_mistakes(
+    probabilities: np.ndarray, labels: np.ndarray, count: int = 16
+) -> np.ndarray:
     """Indices of the wrongly classified images, the most confident mistake first."""
     predicted = probabilities.argmax(axis=1)
     wrong = np.flatnonzero(predicted != labels)

@@ -1,0 +1,115 @@
+"""Step 8: one new customer (a row of the table), from readable fields to the network's answer.
+
+``read`` turns ``--customer "Column=value,..."`` into a one-row table (the fields left out
+take a default row), ``verdict`` prints and returns the network's answer, and
+``answer_from_saved`` is ``ann.py --predict-only``: step 8 with the model, preprocessing and
+table description a previous run saved.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from tutorial_support.common.errors import TutorialError
+from tutorial_support.common.reports import section
+from tutorial_support.common.runtime import keras
+from tutorial_support.fast.training import predict_probabilities
+
+# What ann.py saves (the names are the course's: the bank's churn network)
+ANN_MODEL, ANN_IMPROVED_MODEL = "churn_ann.keras", "churn_ann_improved.keras"
+ANN_PREPROCESSING = "preprocessing.joblib"
+
+
+def _said(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def read(text: str | None, about: dict) -> pd.DataFrame:
+    """A one-row table from "column=value,..."; fields left out take ``about["default_row"]``.
+
+    ``about`` is metrics.json's ``data``: the default row and where it comes from, the number
+    and text columns, and each text column's categories. A field that is not a column, a
+    number that is not a number, or a category the training rows never had: one line.
+    """
+    row, given = dict(about["default_row"]), set()
+    numbers, categories = about["columns"]["numbers"], about["categories"]
+    for part in filter(None, (piece.strip() for piece in (text or "").split(","))):
+        name, sep, value = (s.strip() for s in part.partition("="))
+        if not sep or not value:
+            raise TutorialError(f"--customer: expected COLUMN=VALUE, got {part!r}")
+        if name not in row:
+            close = difflib.get_close_matches(name, list(row), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TutorialError(
+                f"--customer: {name!r} is not a feature column{hint}; columns are {', '.join(row)}"
+            )
+        if name in numbers:
+            try:
+                value = float(value)
+            except ValueError:
+                raise TutorialError(f"--customer: {name} must be a number, got {value!r}") from None
+        elif value not in categories[name]:
+            raise TutorialError(
+                f"--customer: unknown {name} {value!r}; expected one of "
+                f"{', '.join(categories[name])}"
+            )
+        row[name] = value
+        given.add(name)
+    left_out = [name for name in row if name not in given]
+    if left_out and given:
+        print(
+            f"fields left out take {about['default_said']}: "
+            + ", ".join(f"{name} {_said(row[name])}" for name in left_out)
+        )
+    elif left_out:
+        print(f"every field takes {about['default_said']}")
+    fields = ", ".join(f"{name} {_said(value)}" for name, value in row.items())
+    print(f"{about['words']['row'].capitalize()}: {fields}")
+    return pd.DataFrame([row])
+
+
+def verdict(probabilities: np.ndarray, about: dict) -> dict:
+    """Print the network's answer for one row and return it for metrics.json.
+
+    One sigmoid output: P(positive class) and the class it gives at 0.5. A softmax: every
+    class's probability and the most likely class.
+    """
+    classes, names = about["classes"], about["class_names"]
+    probabilities = np.atleast_1d(np.asarray(probabilities, dtype=np.float64))
+    if probabilities.size == 1:  # one sigmoid output: P(class 1)
+        probability = float(probabilities[0])
+        k = int(probability > 0.5)
+        print(f"{about['words']['p']} = {probability:.3f} -> {names[k]}")
+        return {"probability": probability, "class": classes[k]}
+    k = int(np.argmax(probabilities))
+    print(
+        ", ".join(f"P({name}) = {p:.3f}" for name, p in zip(names, probabilities))
+        + f" -> {names[k]}"
+    )
+    return {"probabilities": dict(zip(classes, probabilities.tolist())), "class": classes[k]}
+
+
+def answer_from_saved(output_dir: Path, text: str) -> dict:
+    """ann.py --predict-only: step 8 with what a previous run saved in ``output_dir``."""
+    model_path, preprocessing_path = output_dir / ANN_MODEL, output_dir / ANN_PREPROCESSING
+    metrics_path = output_dir / "metrics.json"
+    if not (model_path.is_file() and preprocessing_path.is_file() and metrics_path.is_file()):
+        raise TutorialError(
+            f"no saved model in {output_dir}: run ann.py once without --predict-only"
+        )
+    about = json.loads(metrics_path.read_text()).get("data", {})
+    if "default_row" not in about:
+        raise TutorialError(
+            f"{metrics_path} was written by an older ann.py: run ann.py once without --predict-only"
+        )
+    section("Step 8: predict a single new customer (saved model)")
+    customer = read(text, about)
+    model = keras.models.load_model(model_path, compile=False)  # predicting needs no optimizer
+    preprocessing = joblib.load(preprocessing_path)
+    return verdict(predict_probabilities(model, preprocessing.transform(customer))[0], about)

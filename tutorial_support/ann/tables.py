@@ -1,0 +1,250 @@
+"""Any table as chapter 1's data: the decisions about its columns, its classes, its words.
+
+``load`` reads a CSV (csv_files.py) and takes the decisions a learner would take by hand,
+each one printed in step 1 and recorded in metrics.json:
+
+- ID-like columns (a distinct value on nearly every row: RowNumber, CustomerId, a patient ID),
+  constant columns and text columns with too many categories to one-hot encode (names, free
+  text) are dropped;
+- text columns with few categories are one-hot encoded in step 2, numbers are kept (and
+  scaled in step 4);
+- missing feature values are filled in from the training rows (the median of a number column,
+  the most frequent text), and rows without a target are dropped.
+
+The bank's table goes the same way: these rules drop RowNumber, CustomerId and Surname, as the
+course did by hand. churn.py adds what no rule can know: its strict checks, and how to speak of
+its rows (customers who leave). Why by hand? pandas reads the file and scikit-learn encodes it,
+but no library decides which columns a classifier should get; ``skrub.TableVectorizer`` comes
+closest, at the price of a dependency and fewer explanations.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tutorial_support.ann import churn
+from tutorial_support.ann.classes import number_classes
+from tutorial_support.ann.csv_files import read_csv
+from tutorial_support.common.errors import TutorialError
+
+ID_LIKE_SHARE = 0.95  # a distinct value on at least 95 % of the rows: an identifier, not a fact
+MAX_CATEGORIES = 50  # more text values than this are names or free text (50 still takes US states)
+
+
+def generic_words(target: str, positive: str | None, title: str) -> dict[str, str]:
+    """How the printed lines speak of a table's rows and of its positive class."""
+    positive = positive or "positive"
+    return {
+        "row": "row",
+        "rows": "rows",
+        "yes": f"are {positive}",
+        "no": "are not",
+        "missed": f"{positive} rows",
+        "p": f"P({positive})",
+        "a_yes": f"{positive} row",
+        "a_no": "other row",
+        "topic": target,
+        "title": title,
+    }
+
+
+@dataclass
+class Table:
+    """A table ready for chapter 1: the feature columns, the classes and every decision taken."""
+
+    path: Path
+    target: str
+    features: pd.DataFrame  # the columns the networks learn from, as read
+    y: np.ndarray  # class numbers 0 .. classes - 1; with two classes 1 is the positive class
+    classes: list[str]  # the class values, in class-number order
+    positive: str | None  # two classes: the positive class's value
+    numbers: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    dropped: dict[str, str] = field(default_factory=dict)  # column: reason
+    missing: dict[str, int] = field(default_factory=dict)  # feature column: empty cells, filled in
+    rows_without_target: int = 0
+    names: list[str] = field(default_factory=list)  # how each class is said ("stays", "leaves")
+    words: dict[str, str] = field(default_factory=dict)  # how rows are said (see generic_words)
+    example: dict | None = None  # step 8's default row, where the table comes with one
+
+    @property
+    def two_classes(self) -> bool:
+        return len(self.classes) == 2
+
+    @property
+    def labels(self) -> list[str]:
+        """Each class as the confusion matrix names it: "leaves (1)", or the class value itself."""
+        return [c if n == c else f"{n} ({c})" for n, c in zip(self.names, self.classes)]
+
+    def decisions(self) -> list[str]:
+        """One line per decision about the table's classes, columns and rows."""
+        shares = np.bincount(self.y, minlength=len(self.classes)) / len(self.y)
+        lines = [
+            f"target: {self.target}, {len(self.classes)} classes: "
+            + ", ".join(f"{label} {share:.1%}" for label, share in zip(self.labels, shares))
+        ]
+        if self.positive is not None:
+            lines.append(
+                f"positive class: {self.labels[1]} ({self.words['p']} is what the network gives)"
+            )
+        if self.rows_without_target:
+            lines.append(f"dropped {self.rows_without_target:,} rows without a {self.target}")
+        lines += [f"dropped {name}: {reason}" for name, reason in self.dropped.items()]
+        if self.text:
+            lines.append("one-hot encoded (text, few categories): " + ", ".join(self.text))
+        if self.numbers:
+            lines.append("kept as numbers, scaled in step 4: " + ", ".join(self.numbers))
+        lines += [
+            f"filled in {count:,} empty cells of {name} with the training rows' "
+            f"{'median' if name in self.numbers else 'most frequent value'}"
+            for name, count in self.missing.items()
+        ]
+        return lines
+
+    def typical_row(self, training: pd.DataFrame) -> dict:
+        """The training rows' median of each number column and most frequent value of each text
+        column."""
+        row = {name: float(training[name].median()) for name in self.numbers}
+        row.update({name: training[name].mode().iloc[0] for name in self.text})
+        return {name: row[name] for name in self.features.columns}
+
+    def categories(self, training: pd.DataFrame) -> dict[str, list[str]]:
+        """The categories of each text column in the training rows (the encoder's, and step 8's)."""
+        return {name: sorted(training[name].dropna().unique().tolist()) for name in self.text}
+
+    def default_row(self, training: pd.DataFrame) -> tuple[dict, str]:
+        """Step 8's row for the fields --customer leaves out, and where it comes from."""
+        if self.example is not None:
+            return dict(self.example), "the course's example customer"
+        return self.typical_row(training), "the training rows' median or most frequent value"
+
+    def description(self, training: pd.DataFrame, encoded: list[str]) -> dict:
+        """metrics.json's ``data``: the table, its classes and the decisions, the encoded feature
+        names, and what ``--predict-only`` needs for step 8 (the default row, the categories)."""
+        default_row, default_said = self.default_row(training)
+        about = {
+            "table": str(self.path),
+            "rows": int(len(self.y)),
+            "target": self.target,
+            "classes": self.classes,
+            "class_names": self.names,
+            "words": self.words,
+        }
+        if self.positive is not None:
+            about["positive"] = self.positive
+        about.update(
+            dropped=self.dropped,
+            imputed=self.missing,
+            rows_without_target=self.rows_without_target,
+            columns={"numbers": self.numbers, "text": self.text},
+            features=list(encoded),
+            categories=self.categories(training),
+            default_row=default_row,
+            default_said=default_said,
+        )
+        return about
+
+
+def load(path: Path, target: str = churn.TARGET, positive: str | None = None) -> Table:
+    """Read ``path`` for a classifier of ``target``: every column decided on, the classes
+    numbered."""
+    path = Path(path)
+    table = read_csv(path)
+    known = churn.describes(path, target, positive)  # the course's table: checked strictly first
+    if known:
+        churn.check(table, path)
+        positive = churn.POSITIVE
+    if target not in table.columns:
+        close = difflib.get_close_matches(target, table.columns, n=3, cutoff=0.3)
+        hint = (
+            f"closest: {', '.join(close)}" if close else f"columns: {', '.join(table.columns[:12])}"
+        )
+        raise TutorialError(
+            f"--target {target!r} is not a column of {path.name} ({hint}); pass --target COLUMN"
+        )
+    has_target = table[target].notna().to_numpy()
+    rows_without_target = int((~has_target).sum())
+    table = table[has_target].reset_index(drop=True)
+    y, classes, positive = number_classes(table[target], target, positive, path)
+
+    numbers, text, dropped, missing = [], [], {}, {}
+    for name in table.columns.drop(target):
+        reason, kind = _decide(table[name])
+        if reason:
+            dropped[name] = reason
+            continue
+        (numbers if kind == "number" else text).append(name)
+        if table[name].isna().any():
+            missing[name] = int(table[name].isna().sum())
+    if not numbers and not text:
+        reasons = "; ".join(f"{n}: {r}" for n, r in dropped.items())
+        raise TutorialError(
+            f"every feature column of {path.name} was dropped ({reasons}); a classifier needs "
+            "at least one column of numbers or of text with few categories"
+        )
+    features = table[[name for name in table.columns if name in numbers or name in text]].copy()
+    for name in numbers:
+        features[name] = pd.to_numeric(features[name]).astype(float)
+    for name in text:  # text as text, whatever pandas guessed; gaps stay empty until step 3
+        features[name] = features[name].map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+    return Table(
+        path,
+        target,
+        features,
+        y,
+        classes,
+        positive,
+        numbers,
+        text,
+        dropped,
+        missing,
+        rows_without_target,
+        names=churn.CLASS_NAMES if known else list(classes),
+        words=dict(churn.WORDS) if known else generic_words(target, positive, path.name),
+        example=dict(churn.EXAMPLE_CUSTOMER) if known else None,
+    )
+
+
+def check_folds(y_train: np.ndarray, folds: int, classes: list[str]) -> None:
+    """Stratified folds need at least ``folds`` training rows of every class."""
+    counts = np.bincount(y_train, minlength=len(classes))
+    rarest = int(np.argmin(counts))
+    if folds and counts[rarest] < folds:
+        fewer = f"--folds {counts[rarest]}" if counts[rarest] >= 2 else "--folds 0"
+        raise TutorialError(
+            f"--folds {folds} is more than the {counts[rarest]} training rows of class "
+            f"{classes[rarest]}; "
+            f"use fewer folds ({fewer}) or more rows of that class"
+        )
+
+
+def _decide(column: pd.Series) -> tuple[str | None, str]:
+    """(reason to drop it or None, "number" or "text") for one feature column."""
+    present = column.dropna()
+    distinct = present.nunique()
+    if distinct == 0:
+        return "empty", ""
+    if distinct == 1:
+        return f"constant ({present.iloc[0]})", ""
+    numeric = pd.api.types.is_numeric_dtype(column)
+    if pd.api.types.is_bool_dtype(column):
+        return None, "number"
+    whole = numeric and bool(
+        np.all(present.to_numpy(dtype=float) == np.round(present.to_numpy(dtype=float)))
+    )
+    if (whole or not numeric) and len(present) >= 20 and distinct >= ID_LIKE_SHARE * len(present):
+        return f"ID-like ({distinct:,} different values in {len(present):,} rows)", ""
+    if numeric:
+        return None, "number"
+    if distinct > MAX_CATEGORIES:
+        return (
+            f"text with too many categories to encode ({distinct:,} different values; at most "
+            f"{MAX_CATEGORIES})",
+            "",
+        )
+    return None, "text"

@@ -1,0 +1,55 @@
+"""What cnn.py prints about images: the verdict on one image, its confidence, a caption."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def class_probabilities(outputs: np.ndarray) -> np.ndarray:
+    """One column per class: a sigmoid's P(second class) p becomes the two columns 1 - p, p."""
+    outputs = np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1)
+    return np.column_stack([1 - outputs[:, 0], outputs[:, 0]]) if outputs.shape[1] == 1 else outputs
+
+
+def singular(class_name: str) -> str:
+    """Folder names are plural (cats, dogs); a single image is a cat or a dog."""
+    return class_name[:-1] if class_name.endswith("s") else class_name
+
+
+def verdict(probabilities: np.ndarray, class_names: list[str]) -> str:
+    """ "dog (p = 0.93)"; with three or more classes also the runner-up when it is close."""
+    first, second = np.argsort(probabilities)[::-1][:2]
+    text = f"{singular(class_names[first])} (p = {probabilities[first]:.2f}"
+    if len(class_names) > 2 and probabilities[second] >= probabilities[first] / 2:
+        text += f"; runner-up {singular(class_names[second])}, p = {probabilities[second]:.2f}"
+    return text + ")"
+
+
+def confidence(probability: float, logit: float | None = None) -> str:
+    """ "p = 0.93", "p = 0.9993", or for a probability that rounds to 1 the logit that still ranks
+    it: "p = 1.0000, logit 17.3" (a sigmoid's log-odds, or a softmax's gap to the runner-up's
+    logit)."""
+    if probability < 0.99:
+        return f"p = {probability:.2f}"
+    if probability < 0.99995 or logit is None:
+        return f"p = {probability:.4f}"
+    return f"p = {probability:.4f}, logit {logit:.1f}"
+
+
+def caption(
+    truth: int, probabilities: np.ndarray, class_names: list[str], scores: np.ndarray | None = None
+) -> str:
+    """ "actual cat, said dog, p = 0.97" for one image; ``scores``: its class scores before the
+    output activation."""
+    said = int(np.argmax(probabilities))
+    logit = None
+    if scores is not None:  # how far the chosen class's score is ahead of the best other one
+        logit = (
+            float(scores[said] - np.max(np.delete(scores, said)))
+            if len(scores) > 2
+            else float(scores[said])
+        )
+    return (
+        f"actual {singular(class_names[truth])}, said {singular(class_names[said])}, "
+        f"{confidence(float(probabilities[said]), logit)}"
+    )

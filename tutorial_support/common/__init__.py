@@ -1,0 +1,1 @@
+"""What both chapters share: start-up, flags, errors, data, outputs, reports, figures."""

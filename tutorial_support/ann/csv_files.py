@@ -1,4 +1,5 @@
-"""Reading a CSV as spreadsheet programs save it: the delimiter, the encoding, decimal commas.
+"""Reading a CSV as spreadsheet programs save it: the delimiter, the encoding, decimal commas,
+thousands separators, and a header that names a column twice.
 
 pandas reads the file; what it cannot guess is which of ``,`` ``;`` and tab separates the
 fields, whether the text is UTF-8 or Latin-1, and that a ``;`` file from a European
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -47,11 +49,10 @@ def read_csv(path: Path) -> pd.DataFrame:
         )
     try:
         text = raw.decode("utf-8-sig")
-    except (
-        UnicodeDecodeError
-    ):  # Windows and older spreadsheet programs save Latin-1 (or its cousin cp1252)
-        text = raw.decode("latin-1")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")  # Windows and older spreadsheet programs save Latin-1
     delimiter = _delimiter(text)
+    _check_header(text, delimiter, path)
     try:
         table = pd.read_csv(
             io.StringIO(text),
@@ -70,7 +71,44 @@ def read_csv(path: Path) -> pd.DataFrame:
             f"{path} has one column: a table needs a target and at least one feature, "
             "separated by commas, semicolons or tabs"
         )
+    decimal = "," if delimiter == ";" else "."
+    table.attrs["thousands"] = []  # the columns read as numbers once their separators are gone
+    for name in [n for n in table.columns if not pd.api.types.is_numeric_dtype(table[n])]:
+        numbers = _with_thousands(table[name], decimal)
+        if numbers is not None:
+            table[name] = numbers
+            table.attrs["thousands"].append(name)
     return table
+
+
+def _check_header(text: str, delimiter: str, path: Path) -> None:
+    """Two columns of one name stop the run: pandas would quietly rename the second "name.1"."""
+    header = next(csv.reader(text.splitlines()[:1], delimiter=delimiter), [])
+    names = [name.strip() for name in header]
+    twice = sorted({name for name in names if name and names.count(name) > 1})
+    if twice:
+        raise TutorialError(
+            f"{path.name} has more than one column named {', '.join(map(repr, twice))}: give "
+            "each column its own name in your spreadsheet, save it as CSV again and pass that file"
+        )
+
+
+def _with_thousands(column: pd.Series, decimal: str) -> pd.Series | None:
+    """The column as numbers, if it holds numbers written with thousands separators ("1,234.5",
+    or "1.234,5" and "1 234,5" in a semicolon file) and nothing else; otherwise None."""
+    thousands = "," if decimal == "." else "[. \u00a0]"
+    point = re.escape(decimal)
+    grouped = re.compile(rf"^[+-]?\d{{1,3}}(?:{thousands}\d{{3}})+(?:{point}\d+)?$")
+    plain = re.compile(rf"^[+-]?\d+(?:{point}\d+)?$")
+    present = column.dropna().astype(str).str.strip()
+    if present.empty or not present.map(lambda v: bool(grouped.match(v))).any():
+        return None
+    if not present.map(lambda v: bool(grouped.match(v) or plain.match(v))).all():
+        return None
+    digits = column.map(
+        lambda v: v if pd.isna(v) else re.sub(thousands, "", str(v).strip()).replace(decimal, ".")
+    )
+    return pd.to_numeric(digits)
 
 
 def _delimiter(text: str) -> str:

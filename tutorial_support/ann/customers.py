@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from pathlib import Path
 
 import joblib
@@ -30,12 +31,30 @@ def _said(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _number(name: str, value: str, about: dict) -> float:
+    """A number field: finite, and whole where the training rows held only whole numbers."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise TutorialError(f"--customer: {name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):  # nan, inf, and 1e309, which overflows to inf
+        raise TutorialError(f"--customer: {name} must be a finite number, got {value!r}")
+    if name in about["whole_numbers"] and number != round(number):
+        raise TutorialError(
+            f"--customer: {name} takes whole numbers (every training row holds one), got {value}"
+        )
+    return number
+
+
 def read(text: str | None, about: dict) -> pd.DataFrame:
     """A one-row table from "column=value,..."; fields left out take ``about["default_row"]``.
 
     ``about`` is metrics.json's ``data``: the default row and where it comes from, the number
-    and text columns, and each text column's categories. A field that is not a column, a
-    number that is not a number, or a category the training rows never had: one line.
+    and text columns, each text column's categories, and each number column's range in the
+    training rows. One line, and exit status 2, for a field that is not a column or is given
+    twice, a number that is not a finite number (or a fraction where the training rows hold
+    only whole numbers), or a category the training rows never had. A number outside the
+    training range is answered, with a warning: the network never saw such a row.
     """
     row, given = dict(about["default_row"]), set()
     numbers, categories = about["columns"]["numbers"], about["categories"]
@@ -49,11 +68,10 @@ def read(text: str | None, about: dict) -> pd.DataFrame:
             raise TutorialError(
                 f"--customer: {name!r} is not a feature column{hint}; columns are {', '.join(row)}"
             )
+        if name in given:
+            raise TutorialError(f"--customer: {name} is given twice; give each field once")
         if name in numbers:
-            try:
-                value = float(value)
-            except ValueError:
-                raise TutorialError(f"--customer: {name} must be a number, got {value!r}") from None
+            value = _number(name, value, about)
         elif value not in categories[name]:
             raise TutorialError(
                 f"--customer: unknown {name} {value!r}; expected one of "
@@ -71,6 +89,14 @@ def read(text: str | None, about: dict) -> pd.DataFrame:
         print(f"every field takes {about['default_said']}")
     fields = ", ".join(f"{name} {_said(value)}" for name, value in row.items())
     print(f"{about['words']['row'].capitalize()}: {fields}")
+    for name in sorted(given & set(numbers), key=list(row).index):
+        low, high = about["ranges"][name]
+        if not low <= row[name] <= high:  # min to max of the training rows
+            print(
+                f"warning: {name} {row[name]:g} is outside what the training rows held "
+                f"({low:g} to {high:g}): the network never saw such a {about['words']['row']}, "
+                "and its answer there is a guess"
+            )
     return pd.DataFrame([row])
 
 
@@ -104,7 +130,7 @@ def answer_from_saved(output_dir: Path, text: str) -> dict:
             f"no saved model in {output_dir}: run ann.py once without --predict-only"
         )
     about = json.loads(metrics_path.read_text()).get("data", {})
-    if "default_row" not in about:
+    if "ranges" not in about:
         raise TutorialError(
             f"{metrics_path} was written by an older ann.py: run ann.py once without --predict-only"
         )

@@ -144,6 +144,8 @@ class Table:
             columns={"numbers": self.numbers, "text": self.text},
             features=list(encoded),
             categories=self.categories(training),
+            ranges={n: [float(training[n].min()), float(training[n].max())] for n in self.numbers},
+            whole_numbers=[n for n in self.numbers if _whole(training[n])],
             default_row=default_row,
             default_said=default_said,
         )
@@ -223,6 +225,12 @@ def check_folds(y_train: np.ndarray, folds: int, classes: list[str]) -> None:
         )
 
 
+def _whole(column: pd.Series) -> bool:
+    """Whether every value present is a whole number (a count, a code, a 0/1 flag)."""
+    values = column.dropna().to_numpy(dtype=float)
+    return bool(np.all(values == np.round(values)))
+
+
 def _decide(column: pd.Series) -> tuple[str | None, str]:
     """(reason to drop it or None, "number" or "text") for one feature column."""
     present = column.dropna()
@@ -234,9 +242,7 @@ def _decide(column: pd.Series) -> tuple[str | None, str]:
     numeric = pd.api.types.is_numeric_dtype(column)
     if pd.api.types.is_bool_dtype(column):
         return None, "number"
-    whole = numeric and bool(
-        np.all(present.to_numpy(dtype=float) == np.round(present.to_numpy(dtype=float)))
-    )
+    whole = numeric and _whole(present)
     if (whole or not numeric) and len(present) >= 20 and distinct >= ID_LIKE_SHARE * len(present):
         return f"ID-like ({distinct:,} different values in {len(present):,} rows)", ""
     if numeric:

@@ -41,7 +41,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import confusion_metrics
 from tutorial_support import KerasClassifier
-from tutorial_support.ann import customers, flags, reports, tables
+from tutorial_support.ann import classes, customers, flags, reports, tables
 from tutorial_support.common import cli, data, figures
 from tutorial_support.common.outputs import StagedOutputs
 from tutorial_support.common.reports import class_report, section
@@ -61,8 +61,11 @@ if args.predict_only:  # step 8 alone, from the model a previous run saved
 section("Step 1: import the dataset")
 # The bank's table, or any CSV (--data table.csv --target COLUMN). Each column is decided on
 # by the same rules: RowNumber, CustomerId (ID-like) and Surname (free text) go, as in the
-# course; every decision is printed, one line each, and kept in metrics.json.
-table = tables.load(data.churn_csv(args.data), target=args.target, positive=args.positive)
+# course; every decision is printed, one line each, and kept in metrics.json, and a column
+# that gives the answer away (on its own it predicts the target almost perfectly) is warned of.
+table = tables.load(
+    data.churn_csv(args.data), args.target, positive=args.positive, drop_leaky=args.drop_leaky
+)
 features, y, words = table.features, table.y, table.words
 print(f"{len(features):,} {words['rows']} in {table.path.name}, {features.shape[1]} features kept")
 for line in table.decisions():
@@ -87,7 +90,7 @@ print(encoder)  # in a notebook: scikit-learn's diagram of it
 section("Step 3: split into training and test sets")
 # 80 % to learn from, 20 % to test on. A random fifth of a small class can come out far from
 # its share, so where a class has fewer than 1,000 rows each class is split in proportion.
-stratify = y if np.bincount(y).min() < 1000 else None
+stratify = y if np.bincount(y).min() < tables.STRATIFY_BELOW else None  # 1,000
 features_train, features_test, y_train, y_test = train_test_split(
     features, y, test_size=0.2, random_state=0, stratify=stratify
 )
@@ -97,7 +100,7 @@ names = encoder.get_feature_names_out()
 split = "stratified" if stratify is not None else "at random"
 print(f"training set {len(X_train):,} rows, test set {len(X_test):,} rows ({split})")
 print(f"{len(names)} features: {', '.join(names)}")
-tables.check_folds(y_train, args.folds, table.classes)  # every class needs a row in every fold
+classes.check_folds(y_train, args.folds, table.classes)  # every class needs a row in every fold
 
 # %% Step 4: scale the features
 section("Step 4: scale the features")  # learnt on the training set only
@@ -183,12 +186,10 @@ new_customer = customers.verdict(p_customer, about)
 section("Step 9: the confusion matrix and its metrics")
 labels = list(range(CLASSES))
 cm = confusion_metrics.confusion_matrix(y_test, y_pred, labels=labels)
-two_classes = table.two_classes  # a positive class, thresholds and ROC curves: two classes only
-print(
-    confusion_metrics.format_report(
-        cm, labels=table.labels, positive=table.labels[1] if two_classes else None
-    )
-)
+# Where two classes and more part ways: only two have a positive class, and so one probability
+# to rank by, a threshold (step 13) and ROC and precision-recall curves; the steps ask this flag.
+two_classes = table.two_classes
+print(confusion_metrics.format_report(cm, labels=table.labels, positive=table.positive_label))
 results = {"data": about, "new_customer": new_customer, "test": class_report(cm, table.classes)}
 if two_classes:  # the positive class ("leaves", Exited = 1) against the other
     leaves = confusion_metrics.binary(cm, positive=1, labels=labels)

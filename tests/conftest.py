@@ -11,9 +11,9 @@ from pathlib import Path
 _SET_HERE = "SCIPY_ARRAY_API" not in os.environ
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
-import pytest  # noqa: E402
+import pytest
 
-from image_fixtures import make_image_folder  # noqa: E402
+from image_fixtures import make_image_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 ANN = ROOT / "1_artificial_neural_networks" / "ann.py"

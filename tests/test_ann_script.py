@@ -378,3 +378,52 @@ def test_a_bad_settings_cell_stops_the_notebook_with_its_one_line(tmp_path):
     everything = outputs_text(notebook) + stderr_text(notebook)
     assert "SystemExit" not in everything and "To exit" not in everything
     assert not (tmp_path / "outputs").exists()
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("Balance=nan", "--customer: Balance must be a finite number, got 'nan'"),
+        ("Age=1e309", "--customer: Age must be a finite number, got '1e309'"),
+        ("Balance=inf", "--customer: Balance must be a finite number, got 'inf'"),
+        ("Age=40,Age=50", "--customer: Age is given twice; give each field once"),
+        ("NumOfProducts=2.5", "--customer: NumOfProducts takes whole numbers"),
+    ],
+)
+def test_predict_only_refuses_what_it_cannot_answer(quick_run, text, message):
+    from tutorial_support.ann import customers
+    from tutorial_support.common.errors import TutorialError
+
+    out, _ = quick_run
+    with pytest.raises(TutorialError) as caught:
+        customers.answer_from_saved(out / "a", text)
+    assert str(caught.value).startswith(message)
+
+
+def test_a_customer_the_network_never_saw_gets_a_warning(quick_run, capsys):
+    """The range of the training rows (min to max) is saved with the model, for --predict-only."""
+    from tutorial_support.ann import customers
+
+    out, _ = quick_run
+    ranges = json.loads((out / "a" / "metrics.json").read_text())["data"]["ranges"]
+    for text, name in (("Age=-5", "Age"), ("Age=150", "Age"), ("CreditScore=5000", "CreditScore")):
+        answer = customers.answer_from_saved(out / "a", text)
+        warnings = [line for line in capsys.readouterr().out.splitlines() if "warning" in line]
+        low, high = ranges[name]
+        value = text.split("=")[1]
+        assert warnings == [
+            f"warning: {name} {value} is outside what the training rows held ({low:g} to "
+            f"{high:g}): the network never saw such a customer, and its answer there is a guess"
+        ]
+        assert 0 <= answer["probability"] <= 1
+    customers.answer_from_saved(out / "a", "Age=45,Balance=1000,NumOfProducts=2")
+    assert "warning" not in capsys.readouterr().out  # an ordinary customer
+
+
+def test_a_bad_customer_exits_2_with_one_line(quick_run):
+    out, _ = quick_run
+    result = run_ann("--predict-only", "--output-dir", out / "a", "--customer", "Balance=nan")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: --customer: Balance must be a finite number, got 'nan'"
+    ]

@@ -110,6 +110,60 @@ def test_predict_uses_the_saved_model_and_explains(tiny_run, tmp_path, capsys):
     ).stat().st_size > 1000
 
 
+def test_predict_a_folder_of_photos(tiny_run, tmp_path, capsys, monkeypatch):
+    """--predict FOLDER: a verdict for each image in it (not in its sub-folders), a warning that
+    names the files that are not images, predictions.csv, and progress for a large folder."""
+    import pandas as pd
+
+    from tutorial_support.cnn import flags as cnn_flags
+    from tutorial_support.cnn import predict
+    from tutorial_support.common.errors import TutorialError
+
+    base, _ = tiny_run
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("cnn_model.keras", "metrics.json"):
+        (out / name).write_bytes((base / "out" / name).read_bytes())
+    photos = tmp_path / "my photos"
+    (photos / "older").mkdir(parents=True)
+    dogs = sorted((base / "data" / "cats_and_dogs" / "test_set" / "dogs").glob("*.jpg"))[:3]
+    for k, dog in enumerate(dogs):
+        (photos / f"dog {k}.jpg").write_bytes(dog.read_bytes())
+    (photos / "older" / "not searched.jpg").write_bytes(dogs[0].read_bytes())
+    (photos / "notes.txt").write_text("not an image")
+    (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (photos / ".DS_Store").write_bytes(b"\0\0")  # hidden files are not looked at
+    monkeypatch.setattr(predict, "BATCH", 2)  # a "large" folder: progress after every 2 files
+    predict.predict_images_from_saved(
+        cnn_flags.parse(["--predict", str(photos), "--output-dir", str(out)], tmp_path)
+    )
+    captured = capsys.readouterr()
+    verdicts = [line for line in captured.out.splitlines() if line.startswith(str(photos))]
+    assert [line.split(": ")[0] for line in verdicts] == [
+        str(photos / f"dog {k}.jpg") for k in range(3)
+    ]
+    warnings = [line for line in captured.out.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: skipped 2 file(s) that are not readable images: broken.jpg, notes.txt"
+    ]
+    assert captured.err.splitlines() == ["... 2 of 5 files", "... 4 of 5 files", "... 5 of 5 files"]
+    table = pd.read_csv(out / "predictions.csv")
+    assert list(table.columns) == ["file", "class", "probability"] and len(table) == 3
+    assert table["file"].tolist() == [str(photos / f"dog {k}.jpg") for k in range(3)]
+    assert set(table["class"]) <= {"cats", "dogs"} and table["probability"].between(0.5, 1).all()
+    for line, (_, row) in zip(verdicts, table.iterrows()):  # the file and the printed verdict agree
+        assert f"p = {row['probability']:.2f}" in line
+    assert f"wrote {out / 'predictions.csv'} (3 images)" in captured.out
+    assert not list(out.glob(".staging-*"))  # written atomically: no staging folder left
+    (photos / "dog 0.jpg").unlink()
+    for k in (1, 2):
+        (photos / f"dog {k}.jpg").unlink()
+    with pytest.raises(TutorialError, match="none of the files given is a readable image"):
+        predict.predict_images_from_saved(
+            cnn_flags.parse(["--predict", str(photos), "--output-dir", str(out)], tmp_path)
+        )
+
+
 def test_mirrored_strategy_on_two_logical_cpus(tiny_run, tmp_path):
     base, _ = tiny_run
     result = run_cnn(
@@ -333,7 +387,7 @@ def test_bad_predict_files_give_one_line(tiny_run, tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("not an image")
     for files, message in (
-        (["/nonexistent.jpg"], "--predict: no such file: /nonexistent.jpg"),
+        (["/nonexistent.jpg"], "--predict: no such file or folder: /nonexistent.jpg"),
         ([str(text)], "is not a readable image"),
     ):
         args = cnn_flags.parse(["--predict", *files, "--output-dir", str(base / "out")], tmp_path)
@@ -444,8 +498,10 @@ def test_three_classes_get_a_softmax_and_a_3_x_3_matrix(tmp_path):
     bird = data / "test_set" / "birds" / "birds0.jpg"
     predicted = run_cnn("--predict", bird, "--output-dir", out)
     assert predicted.returncode == 0, predicted.stderr
-    verdict = predicted.stdout.strip().splitlines()[-1].split(": ", 1)[1]
+    (line,) = [line for line in predicted.stdout.splitlines() if line.startswith(f"{bird}: ")]
+    verdict = line.split(": ", 1)[1]
     assert verdict.split(" ")[0] in ("bird", "cat", "dog") and "(p = " in verdict
+    assert f"wrote {out / 'predictions.csv'} (1 image)" in predicted.stdout
 
 
 def test_digits_end_to_end(tmp_path):

@@ -226,3 +226,21 @@ def test_three_classes_wine(tmp_path):
     )
     assert not (tmp_path / "out" / "roc_curve.png").exists()
     assert "P(class_0) = " in result.stdout
+
+
+def test_drop_leaky_drops_the_column_that_gives_the_answer_away(tmp_path):
+    from test_tables import with_a_follow_up_code
+
+    with_a_follow_up_code(300).to_csv(tmp_path / "patients.csv", index=False)
+    result = run_ann(
+        *("--epochs", "1", "--improved-epochs", "1", "--folds", "0", "--verbose", "0"),
+        *("--data", tmp_path / "patients.csv", "--target", "outcome", "--drop-leaky"),
+        *("--output-dir", tmp_path / "out", "--customer", "age=61"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "dropped follow_up: gives the answer away (alone 1.000" in result.stdout
+    assert "warning" not in result.stdout
+    data = json.loads((tmp_path / "out" / "metrics.json").read_text())["data"]
+    assert data["leaky"]["kept"] is False and list(data["leaky"]["columns"]) == ["follow_up"]
+    assert "follow_up" in data["dropped"] and "follow_up" not in data["default_row"]
+    assert data["ranges"]["age"][0] <= 61 <= data["ranges"]["age"][1]

@@ -7,7 +7,7 @@ import pytest
 from sklearn.datasets import load_wine
 
 from churn_fixtures import churn_table
-from tutorial_support.ann import csv_files, customers, tables
+from tutorial_support.ann import classes, csv_files, customers, tables
 from tutorial_support.common.errors import TutorialError
 
 
@@ -183,13 +183,13 @@ def test_bad_tables_give_one_line(tmp_path, case):
 
 
 def test_too_few_rows_of_a_class_for_the_folds():
-    tables.check_folds(np.array([0, 1, 1, 0, 2, 2, 2]), 2, ["a", "b", "c"])
-    tables.check_folds(np.array([0, 1]), 0, ["a", "b"])  # no cross-validation: no check
+    classes.check_folds(np.array([0, 1, 1, 0, 2, 2, 2]), 2, ["a", "b", "c"])
+    classes.check_folds(np.array([0, 1]), 0, ["a", "b"])  # no cross-validation: no check
     with pytest.raises(
         TutorialError,
         match=r"--folds 10 is more than the 3 training rows of class b; use fewer folds",
     ):
-        tables.check_folds(np.array([0] * 50 + [1] * 3), 10, ["a", "b"])
+        classes.check_folds(np.array([0] * 50 + [1] * 3), 10, ["a", "b"])
 
 
 def test_a_row_of_ones_own_from_the_command_line(capsys):
@@ -198,6 +198,8 @@ def test_a_row_of_ones_own_from_the_command_line(capsys):
         "default_said": "the training rows' median or most frequent value",
         "columns": {"numbers": ["age", "dose mg"], "text": ["ward"]},
         "categories": {"ward": ["east", "north", "south"]},
+        "ranges": {"age": [20.0, 89.0], "dose mg": [0.5, 9.5]},
+        "whole_numbers": [],
         "words": {"row": "row"},
     }
     row = customers.read("ward=south, age=61", about)
@@ -218,3 +220,178 @@ def test_a_row_of_ones_own_from_the_command_line(capsys):
         TutorialError, match=r"--customer: unknown ward 'west'; expected one of east"
     ):
         customers.read("ward=west", about)
+
+
+# ---- tables as spreadsheets write them ----
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (
+            b'city,income,bought\nA,"1,234.5",yes\nB,"12,000",no\nC,7.25,yes\n',
+            [1234.5, 12000.0, 7.25],
+        ),
+        (
+            b'city;income;bought\nA;"1.234,5";yes\nB;12 000;no\nC;7,25;yes\n',
+            [1234.5, 12000.0, 7.25],
+        ),
+    ],
+)
+def test_numbers_with_thousands_separators_are_numbers(tmp_path, content, expected):
+    path = tmp_path / "export.csv"
+    path.write_bytes(content)
+    read = csv_files.read_csv(path)
+    assert read["income"].tolist() == expected and read.attrs["thousands"] == ["income"]
+    assert read["city"].tolist() == ["A", "B", "C"]  # text stays text
+
+
+def test_thousands_separators_in_a_table_of_ones_own(tmp_path):
+    table = own_table()
+    table["income"] = [
+        f"{v:,.2f}" for v in np.random.default_rng(1).uniform(900, 90_000, len(table))
+    ]
+    path = tmp_path / "patients.csv"
+    table.to_csv(path, index=False)
+    read = tables.load(path, target="outcome")
+    assert "income" in read.numbers and read.thousands == ["income"]
+    assert "read as numbers (thousands separators): income" in read.decisions()
+
+
+def test_a_column_name_used_twice_stops_the_run(tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_text("age,ward,age,outcome\n" + "".join(f"{k},a,{k},x\n" for k in range(30)))
+    with pytest.raises(
+        TutorialError, match=r"twice.csv has more than one column named 'age': give"
+    ):
+        tables.load(path, target="outcome")
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        lambda d: d.strftime("%Y-%m-%d"),
+        lambda d: d.strftime("%d/%m/%Y"),
+        lambda d: d.strftime("%d.%m.%Y"),
+        lambda d: d.strftime("%Y-%m-%d %H:%M"),
+    ],
+)
+def test_a_date_column_is_reported_as_a_date(tmp_path, dates):
+    table = own_table()
+    table["visit"] = dates(pd.date_range("2021-03-01", periods=len(table), freq="D"))
+    path = tmp_path / "patients.csv"
+    table.to_csv(path, index=False)
+    read = tables.load(path, target="outcome")
+    reason = read.dropped["visit"]
+    assert reason.startswith("a date (2021-03-01 to 2021-09-16): dates need features of their own")
+    assert f"dropped visit: {reason}" in read.decisions()
+
+
+def noisy_table(rows: int = 300) -> pd.DataFrame:
+    """own_table with 15 % of the outcomes flipped: the other columns no longer answer it all."""
+    table = own_table(rows)
+    flip = np.random.default_rng(3).random(len(table)) < 0.15
+    table.loc[flip, "outcome"] = table.loc[flip, "outcome"].map({"ill": "well", "well": "ill"})
+    return table
+
+
+def with_a_follow_up_code(rows: int = 300) -> pd.DataFrame:
+    """The learner's classic: a code filled in after the diagnosis, empty for the well."""
+    table = noisy_table(rows)
+    codes = np.random.default_rng(2).integers(1, 6, len(table))
+    table["follow_up"] = [f"F{c}" if o == "ill" else None for c, o in zip(codes, table.outcome)]
+    return table
+
+
+def test_a_column_that_gives_the_answer_away_is_warned_of(tmp_path):
+    path = tmp_path / "patients.csv"
+    with_a_follow_up_code().to_csv(path, index=False)
+    read = tables.load(path, target="outcome")
+    assert list(read.leaky) == ["follow_up"] and "follow_up" in read.text  # kept by default
+    scores = read.leaky["follow_up"]
+    assert scores["alone"] >= 0.99 and scores["without"] <= scores["alone"] - 0.02
+    (warning,) = [line for line in read.decisions() if line.startswith("warning:")]
+    assert warning.startswith("warning: follow_up alone predicts outcome almost perfectly")
+    assert warning.endswith("Kept; --drop-leaky drops it")
+    about = read.description(read.features, [])
+    assert about["leaky"] == {"columns": read.leaky, "kept": True}
+    dropped = tables.load(path, target="outcome", drop_leaky=True)
+    assert "follow_up" not in dropped.features and "follow_up" not in dropped.text
+    assert dropped.dropped["follow_up"].startswith("gives the answer away (alone 1.000")
+    assert not [line for line in dropped.decisions() if line.startswith("warning:")]
+
+
+def test_a_copy_of_the_target_is_warned_of_and_an_easy_table_is_not(tmp_path):
+    table = noisy_table()
+    table["result"] = table["outcome"]  # a copy, under another name
+    path = tmp_path / "copy.csv"
+    table.to_csv(path, index=False)
+    assert list(tables.load(path, target="outcome").leaky) == ["result"]
+    wine = load_wine(as_frame=True).frame  # no column answers alone: no warning
+    wine.to_csv(tmp_path / "wine.csv", index=False)
+    assert tables.load(tmp_path / "wine.csv", target="target").leaky == {}
+
+
+def test_the_bank_gets_no_leakage_warning(shared_data):
+    read = tables.load(shared_data / "Churn_Modelling.csv")
+    assert read.leaky == {} and not [line for line in read.decisions() if "warning" in line]
+
+
+def test_the_leakage_check_looks_at_the_rows_step_3_trains_on():
+    """training_rows is step 3's split: the same 80 % as its train_test_split, stratified or not."""
+    from sklearn.model_selection import train_test_split
+
+    for y in (np.array([0] * 3000 + [1] * 1200), np.array([0] * 150 + [1] * 50 + [2] * 40)):
+        stratify = y if np.bincount(y).min() < tables.STRATIFY_BELOW else None
+        features = pd.DataFrame({"x": np.arange(len(y))})
+        train, _ = train_test_split(features, test_size=0.2, random_state=0, stratify=stratify)
+        np.testing.assert_array_equal(tables.training_rows(y), train["x"].to_numpy())
+
+
+# ---- --customer: answers you can trust ----
+
+
+def customer_about() -> dict:
+    return {
+        "default_row": {"age": 50.0, "ward": "north", "visits": 2.0},
+        "default_said": "the training rows' median or most frequent value",
+        "columns": {"numbers": ["age", "visits"], "text": ["ward"]},
+        "categories": {"ward": ["east", "north", "south"]},
+        "ranges": {"age": [20.0, 89.0], "visits": [0.0, 11.0]},
+        "whole_numbers": ["visits"],
+        "words": {"row": "row"},
+    }
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("age=nan", "--customer: age must be a finite number, got 'nan'"),
+        ("age=inf", "--customer: age must be a finite number, got 'inf'"),
+        ("age=-inf", "--customer: age must be a finite number, got '-inf'"),
+        ("age=1e309", "--customer: age must be a finite number, got '1e309'"),
+        ("age=40,age=50", "--customer: age is given twice; give each field once"),
+        (
+            "visits=2.5",
+            "--customer: visits takes whole numbers (every training row holds one), got 2.5",
+        ),
+    ],
+)
+def test_customer_values_that_cannot_be_answered(text, message):
+    with pytest.raises(TutorialError) as caught:
+        customers.read(text, customer_about())
+    assert str(caught.value) == message
+
+
+def test_a_customer_outside_the_training_range_is_answered_with_a_warning(capsys):
+    customers.read("age=150, visits=3", customer_about())
+    warnings = [line for line in capsys.readouterr().out.splitlines() if "warning" in line]
+    assert warnings == [
+        "warning: age 150 is outside what the training rows held (20 to 89): the network never "
+        "saw such a row, and its answer there is a guess"
+    ]
+    customers.read("age=-5,visits=12", customer_about())
+    printed = capsys.readouterr().out
+    assert "warning: age -5 is outside" in printed and "warning: visits 12 is outside" in printed
+    customers.read("age=45,visits=3.0", customer_about())  # an ordinary row: no warning
+    assert "warning" not in capsys.readouterr().out

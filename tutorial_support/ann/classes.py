@@ -1,4 +1,5 @@
-"""A table's target as classes: numbered 0 .. K-1, the positive class of two, the bad targets.
+"""A table's target as classes: numbered 0 .. K-1, the positive class of two, the bad targets,
+and enough rows of each for the folds.
 
 A text target is a set of classes; so is one of whole numbers with at most 20 values. Anything
 else is a quantity (regression), and a class of fewer than 5 rows is too small to learn and test:
@@ -75,3 +76,16 @@ def number_classes(
         [str(n) for n in names],
         positive if names.size == 2 else None,
     )
+
+
+def check_folds(y_train: np.ndarray, folds: int, classes: list[str]) -> None:
+    """Stratified folds need at least ``folds`` training rows of every class."""
+    counts = np.bincount(y_train, minlength=len(classes))
+    rarest = int(np.argmin(counts))
+    if folds and counts[rarest] < folds:
+        fewer = f"--folds {counts[rarest]}" if counts[rarest] >= 2 else "--folds 0"
+        raise TutorialError(
+            f"--folds {folds} is more than the {counts[rarest]} training rows of class "
+            f"{classes[rarest]}; "
+            f"use fewer folds ({fewer}) or more rows of that class"
+        )

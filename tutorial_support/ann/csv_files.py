@@ -121,3 +121,19 @@ def _delimiter(text: str) -> str:
         if len(widths) == 1 and (fields := widths.pop()) > best_fields:
             best, best_fields = delimiter, fields
     return best
+
+
+DATE_FORMATS = ("ISO8601", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%d %b %Y")
+
+
+def date_range(values: pd.Series) -> str | None:
+    """ "2019-01-03 to 2021-12-30" if nearly every value (95 %) is a date in one of the formats
+    spreadsheets write, else None."""
+    text = values.astype(str).str.strip()
+    if text.empty or not text.str.contains(r"\d[-/. ]\w", regex=True).mean() >= 0.95:
+        return None
+    for format in DATE_FORMATS:
+        dates = pd.to_datetime(text, format=format, errors="coerce")
+        if dates.notna().mean() >= 0.95:
+            return f"{dates.min():%Y-%m-%d} to {dates.max():%Y-%m-%d}"
+    return None

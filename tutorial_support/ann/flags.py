@@ -66,6 +66,12 @@ def parser(default_output_dir: Path) -> argparse.ArgumentParser:
         "median or most frequent value",
     )
     parser.add_argument(
+        "--drop-leaky",
+        action="store_true",
+        help="drop the columns that give the answer away (step 1 warns of each: on its own it "
+        "predicts the target almost perfectly); by default they are kept",
+    )
+    parser.add_argument(
         "--predict-only",
         action="store_true",
         help="skip training: load the model saved in --output-dir and predict --customer",

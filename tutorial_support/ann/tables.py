@@ -26,13 +26,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import train_test_split
 
 from tutorial_support.ann import churn
 from tutorial_support.ann.classes import number_classes
-from tutorial_support.ann.csv_files import read_csv
+from tutorial_support.ann.csv_files import date_range, read_csv
+from tutorial_support.ann.leakage import leaky_columns
 from tutorial_support.common.errors import TutorialError
 
 ID_LIKE_SHARE = 0.95  # a distinct value on at least 95 % of the rows: an identifier, not a fact
+STRATIFY_BELOW = 1000  # step 3 splits stratified where a class has fewer rows than this
 MAX_CATEGORIES = 50  # more text values than this are names or free text (50 still takes US states)
 
 
@@ -71,6 +74,9 @@ class Table:
     names: list[str] = field(default_factory=list)  # how each class is said ("stays", "leaves")
     words: dict[str, str] = field(default_factory=dict)  # how rows are said (see generic_words)
     example: dict | None = None  # step 8's default row, where the table comes with one
+    thousands: list[str] = field(default_factory=list)  # numbers written with separators
+    leaky: dict[str, dict] = field(default_factory=dict)  # columns that give the answer away
+    leaky_kept: bool = True  # kept (the default), or dropped with --drop-leaky
 
     @property
     def two_classes(self) -> bool:
@@ -80,6 +86,11 @@ class Table:
     def labels(self) -> list[str]:
         """Each class as the confusion matrix names it: "leaves (1)", or the class value itself."""
         return [c if n == c else f"{n} ({c})" for n, c in zip(self.names, self.classes)]
+
+    @property
+    def positive_label(self) -> str | None:
+        """The positive class as the confusion matrix names it (two classes), else None."""
+        return self.labels[1] if self.two_classes else None
 
     def decisions(self) -> list[str]:
         """One line per decision about the table's classes, columns and rows."""
@@ -99,11 +110,20 @@ class Table:
             lines.append("one-hot encoded (text, few categories): " + ", ".join(self.text))
         if self.numbers:
             lines.append("kept as numbers, scaled in step 4: " + ", ".join(self.numbers))
+        if self.thousands:
+            lines.append("read as numbers (thousands separators): " + ", ".join(self.thousands))
         lines += [
             f"filled in {count:,} empty cells of {name} with the training rows' "
             f"{'median' if name in self.numbers else 'most frequent value'}"
             for name, count in self.missing.items()
         ]
+        for name, scores in self.leaky.items() if self.leaky_kept else ():
+            lines.append(
+                f"warning: {name} alone predicts {self.target} almost perfectly on the training "
+                f"rows (balanced accuracy {scores['alone']:.3f}, the other columns "
+                f"{scores['without']:.3f}): is it filled in once the answer was known, or a copy "
+                "of it? Kept; --drop-leaky drops it"
+            )
         return lines
 
     def typical_row(self, training: pd.DataFrame) -> dict:
@@ -142,6 +162,7 @@ class Table:
             imputed=self.missing,
             rows_without_target=self.rows_without_target,
             columns={"numbers": self.numbers, "text": self.text},
+            leaky={"columns": self.leaky, "kept": self.leaky_kept},
             features=list(encoded),
             categories=self.categories(training),
             ranges={n: [float(training[n].min()), float(training[n].max())] for n in self.numbers},
@@ -152,9 +173,19 @@ class Table:
         return about
 
 
-def load(path: Path, target: str = churn.TARGET, positive: str | None = None) -> Table:
+def training_rows(y: np.ndarray) -> np.ndarray:
+    """The rows step 3 trains on: its split (80/20, random_state=0, stratified where a class has
+    fewer than STRATIFY_BELOW rows), made here too so that step 1 can look at them alone."""
+    stratify = y if np.bincount(y).min() < STRATIFY_BELOW else None
+    rows, _ = train_test_split(np.arange(len(y)), test_size=0.2, random_state=0, stratify=stratify)
+    return rows
+
+
+def load(
+    path: Path, target: str = churn.TARGET, positive: str | None = None, drop_leaky: bool = False
+) -> Table:
     """Read ``path`` for a classifier of ``target``: every column decided on, the classes
-    numbered."""
+    numbered, and the columns that give the answer away found (dropped with ``drop_leaky``)."""
     path = Path(path)
     table = read_csv(path)
     known = churn.describes(path, target, positive)  # the course's table: checked strictly first
@@ -194,7 +225,18 @@ def load(path: Path, target: str = churn.TARGET, positive: str | None = None) ->
         features[name] = pd.to_numeric(features[name]).astype(float)
     for name in text:  # text as text, whatever pandas guessed; gaps stay empty until step 3
         features[name] = features[name].map(lambda v: v if pd.isna(v) else str(v)).astype(object)
-    return Table(
+    rows = training_rows(y)
+    leaky = leaky_columns(features.iloc[rows], y[rows])
+    if drop_leaky and len(leaky) < features.shape[1]:
+        for name, scores in leaky.items():
+            dropped[name] = (
+                f"gives the answer away (alone {scores['alone']:.3f}, the other columns "
+                f"{scores['without']:.3f}; --drop-leaky)"
+            )
+            missing.pop(name, None)
+            (numbers if name in numbers else text).remove(name)
+        features = features.drop(columns=list(leaky))
+    table = Table(
         path,
         target,
         features,
@@ -209,20 +251,11 @@ def load(path: Path, target: str = churn.TARGET, positive: str | None = None) ->
         names=churn.CLASS_NAMES if known else list(classes),
         words=dict(churn.WORDS) if known else generic_words(target, positive, path.name),
         example=dict(churn.EXAMPLE_CUSTOMER) if known else None,
+        thousands=[name for name in table.attrs.get("thousands", []) if name in features],
+        leaky=leaky,
+        leaky_kept=not drop_leaky,
     )
-
-
-def check_folds(y_train: np.ndarray, folds: int, classes: list[str]) -> None:
-    """Stratified folds need at least ``folds`` training rows of every class."""
-    counts = np.bincount(y_train, minlength=len(classes))
-    rarest = int(np.argmin(counts))
-    if folds and counts[rarest] < folds:
-        fewer = f"--folds {counts[rarest]}" if counts[rarest] >= 2 else "--folds 0"
-        raise TutorialError(
-            f"--folds {folds} is more than the {counts[rarest]} training rows of class "
-            f"{classes[rarest]}; "
-            f"use fewer folds ({fewer}) or more rows of that class"
-        )
+    return table
 
 
 def _whole(column: pd.Series) -> bool:
@@ -240,6 +273,12 @@ def _decide(column: pd.Series) -> tuple[str | None, str]:
     if distinct == 1:
         return f"constant ({present.iloc[0]})", ""
     numeric = pd.api.types.is_numeric_dtype(column)
+    dates = None if numeric else date_range(present)
+    if dates:
+        return (
+            f"a date ({dates}): dates need features of their own (day of week, month, days since)",
+            "",
+        )
     if pd.api.types.is_bool_dtype(column):
         return None, "number"
     whole = numeric and _whole(present)

@@ -69,8 +69,9 @@ def parser(default_output_dir: Path) -> argparse.ArgumentParser:
         "--predict",
         type=Path,
         nargs="+",
-        metavar="IMAGE",
-        help="classify these images with the model saved in --output-dir (no training)",
+        metavar="IMAGE_OR_FOLDER",
+        help="classify these images, or every image directly in these folders, with the model "
+        "saved in --output-dir (no training); writes predictions.csv there",
     )
     parser.add_argument(
         "--explain",

@@ -47,7 +47,7 @@ def _import_tensorflow_quietly():
 
 
 tf = _import_tensorflow_quietly()
-import keras  # noqa: E402  (after TensorFlow, so its import is the quiet one)
+import keras  # after TensorFlow, so that its import is the quiet one
 
 
 def cpu_count() -> int:

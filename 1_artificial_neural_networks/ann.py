@@ -222,17 +222,10 @@ if folds:
     print(
         f"{args.folds} copies of the network, each trained on {1 - 1 / args.folds:.0%} of the rows"
     )
+    training = {"epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed}
+    training["verbose"] = args.verbose  # the settings of every cross-validation below
     with timer.measure("cv"):
-        tutorial_cv = cross_validate_details(
-            build_ann,
-            X_train,
-            y_train,
-            folds,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            verbose=args.verbose,
-        )
+        tutorial_cv = cross_validate_details(build_ann, X_train, y_train, folds, **training)
     results["cv"] = reports.cross_validation_report(
         "Accuracy", tutorial_cv.scores, args.folds, args.epochs, args.batch_size
     )
@@ -245,16 +238,9 @@ if folds:
 if folds:  # the same network with dropout after each hidden layer
     section("Step 11: improve with dropout (rate 0.1)")
     with timer.measure("cv_dropout"):
+        with_dropout = {"dropout": 0.1}  # passed on to build_ann
         scores = cross_validate(
-            build_ann,
-            X_train,
-            y_train,
-            folds,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            build_args={"dropout": 0.1},
-            verbose=args.verbose,
+            build_ann, X_train, y_train, folds, **training, build_args=with_dropout
         )
     results["cv_dropout"] = reports.cross_validation_report(
         "Accuracy with dropout", scores, args.folds, args.epochs, args.batch_size
@@ -389,6 +375,7 @@ if not folds:
 # %% Step 15: an improved network
 # designed for this data (README), cross-validated the same way
 IMPROVED_EPOCHS, IMPROVED_BATCH_SIZE = args.improved_epochs, 32  # chosen by CV on the training set
+improved_training = {"epochs": IMPROVED_EPOCHS, "batch_size": IMPROVED_BATCH_SIZE}
 section(
     f"Step 15: an improved network ({IMPROVED_EPOCHS} epochs, batch size {IMPROVED_BATCH_SIZE})"
 )
@@ -441,14 +428,7 @@ improved_history = dict(improved.history_)
 if folds:
     with timer.measure("improved_cv"):
         improved_cv = cross_validate_details(
-            build_improved,
-            X_train,
-            y_train,
-            folds,
-            epochs=IMPROVED_EPOCHS,
-            batch_size=IMPROVED_BATCH_SIZE,
-            seed=args.seed,
-            verbose=args.verbose,
+            build_improved, X_train, y_train, folds, **training | improved_training
         )
     results["improved"]["cv"] = reports.cross_validation_report(
         "Improved network accuracy",

@@ -53,9 +53,8 @@ print(
 
 # %% Step 1: load the images
 section(f"Step 1: load the images at {args.image_size} x {args.image_size}")
-with timer.measure(
-    "data"
-):  # decoded once, then kept as uint8 pixels (and cached on disk for the next run)
+# decoded once, then kept as uint8 pixels (and cached on disk for the next run)
+with timer.measure("data"):
     root = data.cats_and_dogs(args.data)
     cache = args.cache_dir or data.keras_cache() / "cnn_cache"
     train, test = images.load_training_and_test(root, args.image_size, cache)
@@ -70,7 +69,7 @@ section("Step 2: augment the training images")
 
 # The original's ImageDataGenerator(shear_range=0.2, zoom_range=0.2, horizontal_flip=True),
 # as the network's first layer: one random affine transform per image, active only while
-# training. (tutorial_support/augmentation.py maps each setting; the shear was in degrees,
+# training. (tutorial_support/cnn/augmentation.py maps each setting; the shear was in degrees,
 # so 0.2 is almost nothing. The improved network shears by up to 10 degrees.)
 def augmentation(strong: bool = False, flip: bool = True) -> RandomShearZoomFlip:
     return RandomShearZoomFlip(

@@ -50,9 +50,8 @@ def run_ann(*flags: str) -> tuple[float, float, dict]:
         if failed:  # the script has printed its one-line error
             sys.exit(failed)
         wall = time.perf_counter() - began
-        peak_mb = (
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        )  # the largest child so far
+        # the largest child so far
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         return wall, peak_mb, json.loads((Path(out) / "metrics.json").read_text())
 
 

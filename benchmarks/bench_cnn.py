@@ -282,9 +282,8 @@ def main() -> None:
             digits_run(cache / "digits")
             phone_photos(cache / "photos")
         if args.seeds > 1 and args.only in (None, "seeds"):
-            if (
-                args.only
-            ):  # seed 0: from the default run's outputs, kept with --outputs, or run again
+            # seed 0: from the default run's outputs, kept with --outputs, or run again
+            if args.only:
                 kept = KEEP / "tutorial-seed0" / "metrics.json" if KEEP else None
                 seed_0 = (
                     json.loads(kept.read_text())

@@ -43,9 +43,8 @@ def run_ann(name: str, *flags) -> tuple[float, float, dict, str]:
     began = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     printed = process.stdout.read()
-    _, status, usage = os.wait4(
-        process.pid, 0
-    )  # this run's own peak memory (resident set), not the largest so far
+    # this run's own peak memory (resident set), not the largest so far
+    _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - began
     if status:
         sys.exit(f"error: {' '.join(command)} failed")
@@ -138,9 +137,8 @@ def real_tables(folder: Path) -> None:
     table = cancer.frame.rename(columns={"target": "diagnosis"})
     table["diagnosis"] = [cancer.target_names[k] for k in cancer.target]
     table.to_csv(folder / "breast_cancer.csv", index=False)
-    shutil.copy(
-        data.churn_csv(), folder / "bank.csv"
-    )  # the course's table, read as any table would be
+    # the course's table, read as any table would be
+    shutil.copy(data.churn_csv(), folder / "bank.csv")
 
     lines = []
     for name, file, target in (
@@ -182,9 +180,8 @@ def synthetic_table(rows: int = 100_000, seed: int = 0) -> pd.DataFrame:
         table[f"category_{k}"] = rng.choice(
             categories[k % 3] + [f"other_{j}" for j in range(k)], rows
         )
-    table["comment"] = [
-        f"note {n}" for n in rng.integers(0, 5000, rows)
-    ]  # free text: thousands of values
+    # free text: thousands of values
+    table["comment"] = [f"note {n}" for n in rng.integers(0, 5000, rows)]
     table = pd.DataFrame(table)
     signal = (
         (numbers[:, 0] - numbers[:, 0].mean()) / numbers[:, 0].std()

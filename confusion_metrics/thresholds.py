@@ -162,9 +162,8 @@ def roc_auc(y_true, y_score, positive: Any = 1) -> float:
     (ties counting half).
     """
     fpr, tpr, _ = roc_curve(y_true, y_score, positive, drop_intermediate=False)
-    return float(
-        np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2)
-    )  # the trapezoids, as numpy.trapezoid
+    # the trapezoids, as numpy.trapezoid
+    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
 
 
 def average_precision(y_true, y_score, positive: Any = 1) -> float:

@@ -32,9 +32,8 @@ def write_digits(root: Path) -> dict[str, int]:
         for row in rows:
             folder = root / split / str(digits.target[row])
             folder.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(255 - pixels[row], "L").save(
-                folder / f"{row:04d}.png"
-            )  # dark ink on white paper
+            # dark ink on white paper
+            Image.fromarray(255 - pixels[row], "L").save(folder / f"{row:04d}.png")
         counts[split] = len(rows)
     return counts
 

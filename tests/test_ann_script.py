@@ -277,9 +277,8 @@ def test_bad_tune_grid(tmp_path, grid, message):
     with pytest.raises(TutorialError) as caught:
         ann_flags.parse(["--tune", "--tune-grid", grid], default_output_dir=tmp_path)
     assert message in str(caught.value) and "\n" not in str(caught.value)
-    assert (
-        ann_flags.parse(["--tune-grid", grid], default_output_dir=tmp_path).tune_grid is None
-    )  # only read with --tune
+    # only read with --tune
+    assert ann_flags.parse(["--tune-grid", grid], default_output_dir=tmp_path).tune_grid is None
 
 
 def test_a_failed_run_gives_one_line_and_leaves_earlier_outputs_intact(quick_run, shared_data):

@@ -31,9 +31,8 @@ def test_zoom_and_shear_change_images_within_range_and_keep_shape():
     out = np.asarray(layer(x, training=True))
     assert out.shape == x.shape and out.dtype == np.float32
     assert not np.allclose(out, x)
-    assert (
-        out.min() >= x.min() - 1e-3 and out.max() <= x.max() + 1e-3
-    )  # interpolation, nearest fill
+    # interpolation, nearest fill
+    assert out.min() >= x.min() - 1e-3 and out.max() <= x.max() + 1e-3
     # The centre pixel stays (nearly) where it is: every transform is about the centre.
     centre = x[:, 8, 10]
     np.testing.assert_allclose(out[:, 8, 10], centre, atol=60)

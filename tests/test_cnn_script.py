@@ -487,11 +487,12 @@ def test_three_classes_get_a_softmax_and_a_3_x_3_matrix(tmp_path):
     assert list(test["per_class"]) == ["birds", "cats", "dogs"]
     metrics_against_scikit_learn(test)
     assert "micro average" in result.stdout
+    # on the top label, with three classes
     assert set(test["calibration"]) == {
         "ece",
         "brier",
         "log_loss",
-    }  # on the top label, with three classes
+    }
     for name in ("gradcam.png", "mistakes.png", "confusion_matrix.png", "reliability_diagram.png"):
         assert (out / name).stat().st_size > 1000
 
@@ -541,9 +542,8 @@ def test_digits_end_to_end(tmp_path):
     metrics_against_scikit_learn(metrics["test"])
     assert metrics["config"]["no_flip"] is True
     assert metrics["test"]["accuracy"] > 0.5  # two short epochs already read most digits
-    assert (
-        "positive" not in metrics["test"] and "Positive class" not in result.stdout
-    )  # ten classes: none is "positive"
+    # ten classes: none is "positive"
+    assert "positive" not in metrics["test"] and "Positive class" not in result.stdout
     assert "classes: 0 = 0, 1 = 1, 2 = 2" in result.stdout and "micro average" in result.stdout
     assert set(metrics["test"]["calibration"]) == {"ece", "brier", "log_loss"}  # on the top label
 
@@ -562,9 +562,8 @@ def test_help_says_each_default_once_and_no_machine_path(tmp_path):
             and "(default: False)" not in text
             and "(default: )" not in text
         )
-        for option in re.split(
-            r" (?=--[a-z])", text
-        ):  # each flag's own help says its default once at most
+        # each flag's own help says its default once at most
+        for option in re.split(r" (?=--[a-z])", text):
             assert option.count("(default:") <= 1, option
         assert str(ROOT) not in text and f"{script}/outputs in the project" in text
 
@@ -619,9 +618,8 @@ def test_photos_stored_turned_are_learnt_and_predicted_as_they_are_seen(tmp_path
     )
     assert result.returncode == 0, result.stderr
     metrics = json.loads((out / "metrics.json").read_text())
-    assert (
-        metrics["test"]["accuracy"] >= 0.9
-    )  # stored pixels, not turned, would score about 0.25 here
+    # stored pixels, not turned, would score about 0.25 here
+    assert metrics["test"]["accuracy"] >= 0.9
     turned_up = tmp_path / "data" / "test_set" / "up" / "1.jpg"  # stored with orientation 6
     predict.predict_images_from_saved(
         cnn_flags.parse(["--predict", str(turned_up), "--output-dir", str(out)], tmp_path)
@@ -654,15 +652,13 @@ def test_cnn_runs_as_a_notebook_with_the_same_figures_as_the_script(
     # every figure the script saves is shown: matrix, curves, Grad-CAM, mistakes, reliability
     assert shown_figures(notebook) == 5
     assert "Step 5: fit the CNN (2 epochs, batch size 8)" in text
-    assert (
-        "training_set: 32 images (16 cats, 16 dogs) from the cache" in text
-    )  # decoded by the script's run
+    # decoded by the script's run
+    assert "training_set: 32 images (16 cats, 16 dogs) from the cache" in text
     ours = json.loads((tmp_path / "outputs" / "metrics.json").read_text())  # beside the notebook
     theirs = json.loads((base / "out" / "metrics.json").read_text())
     assert ours["config"]["epochs"] == 2 and ours["config"]["image_size"] == 24
-    assert (
-        ours["history"] == theirs["history"] and ours["test"] == theirs["test"]
-    )  # same seed, same figures
+    # same seed, same figures
+    assert ours["history"] == theirs["history"] and ours["test"] == theirs["test"]
     for part in ("train", "validation"):  # TensorBoard's event files, for every epoch's scalars
         events = list((logs / part).glob("events.out.tfevents.*"))
         assert len(events) == 1 and events[0].stat().st_size > 0

@@ -96,9 +96,8 @@ def test_gradcam_survives_saturated_outputs(trained):
         if n_classes == 2
         else probabilities.max(axis=1)
     )
-    assert (
-        np.mean(top >= 1 - 1e-6) > 0.5
-    )  # most outputs have saturated: the gradient of p is (nearly) 0
+    # most outputs have saturated: the gradient of p is (nearly) 0
+    assert np.mean(top >= 1 - 1e-6) > 0.5
     assert np.array_equal(predicted(saturated, images), predicted(model, images))
     after = explain.gradcam(saturated, images)
     assert heat_ratio(after, masks) >= 2
@@ -113,9 +112,8 @@ def test_gradcam_on_a_reloaded_mixed_precision_network(trained, tmp_path):
     model, n_classes, images, labels, masks = trained
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
-        low = small_cnn(
-            n_classes
-        )  # computes in bfloat16, the output layer too unless kept in float32
+        # computes in bfloat16, the output layer too unless kept in float32
+        low = small_cnn(n_classes)
     finally:
         keras.mixed_precision.set_global_policy("float32")
     low.set_weights(model.get_weights())

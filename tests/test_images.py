@@ -182,9 +182,8 @@ def test_every_format_keeps_working(tmp_path):
     for path in sorted(tmp_path.iterdir()):
         pixels = images.decode_image(path, 16)
         assert pixels.shape == (16, 16, 3) and pixels.dtype == np.uint8, path.name
-        assert abs(pixels.mean() - brightness) < 6, (
-            path.name
-        )  # the first frame, 16 bits scaled, not clipped
+        # the first frame, 16 bits scaled, not clipped
+        assert abs(pixels.mean() - brightness) < 6, path.name
 
 
 def test_heic_photos(tmp_path, monkeypatch, capsys):
@@ -193,9 +192,8 @@ def test_heic_photos(tmp_path, monkeypatch, capsys):
     exif = Image.Exif()
     exif[0x0112] = 6
     turned(viewed, 6).save(tmp_path / "IMG_0001.HEIC", exif=exif.tobytes(), quality=95)
-    pixels = images.decode_image(
-        tmp_path / "IMG_0001.HEIC", 20
-    )  # with the plugin: read, and upright
+    # with the plugin: read, and upright
+    pixels = images.decode_image(tmp_path / "IMG_0001.HEIC", 20)
     upright = np.asarray(viewed.resize((20, 20), Image.Resampling.BILINEAR), dtype=float)
     assert np.abs(pixels - upright).mean() < 6
     # without the plugin: one line that names the file, the plugin and how to convert

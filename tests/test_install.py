@@ -63,9 +63,8 @@ def test_only_an_unsupported_python_gives_a_short_message(tmp_path):
 def test_a_supported_python_beside_an_unsupported_python3_is_chosen(tmp_path):
     stand_in(tmp_path / "bin", "python3", "3.14")
     eleven = stand_in(tmp_path / "bin", "python3.11", "3.11")
-    stand_in(
-        tmp_path / "bin", "python3.13", exit_status=127
-    )  # a pyenv shim for a version not installed
+    # a pyenv shim for a version not installed
+    stand_in(tmp_path / "bin", "python3.13", exit_status=127)
     result = choose(tmp_path, "--check", str(tmp_path / ".venv"))
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == f"Python 3.11 ({eleven}); TensorFlow 2.21 supports 3.10-3.13"
@@ -131,9 +130,8 @@ def bare_python(tmp_path_factory):
     ],
 )
 def test_not_installed_gives_one_line(bare_python, script, extra_path, missing):
-    stubs = (
-        bare_python / "stubs"
-    )  # stand-ins for TensorFlow and Keras, so that scikit-learn is what is missing
+    # stand-ins for TensorFlow and Keras, so that scikit-learn is what is missing
+    stubs = bare_python / "stubs"
     for name in ("tensorflow", "keras"):
         (stubs / name).mkdir(parents=True, exist_ok=True)
         (stubs / name / "__init__.py").write_text("")

@@ -7,6 +7,7 @@ def test_settings_cell_and_command_line_add_up(monkeypatch):
     from tutorial_support.common import cli
 
     monkeypatch.setattr("sys.argv", ["ann.py", "--epochs", "7"])
+    # the last wins
     assert cli.command_line("--epochs 3 --folds 5") == [
         "--epochs",
         "3",
@@ -14,7 +15,7 @@ def test_settings_cell_and_command_line_add_up(monkeypatch):
         "5",
         "--epochs",
         "7",
-    ]  # the last wins
+    ]
     assert not cli.in_notebook()  # pytest has imported jupyter's client, but this is no kernel
     monkeypatch.setattr(cli, "in_notebook", lambda: True)
     assert cli.command_line("--epochs 3") == ["--epochs", "3"]  # the kernel's own argv is ignored

@@ -104,9 +104,8 @@ def test_two_classes_of_ones_own_run_every_step(patients):
         0 < metrics["threshold"]["value"] < 1
         and "test_roc_auc" in metrics["baselines"]["gradient_boosting"]
     )
-    assert (
-        f"the highest that finds 60% of the {data['positive']} rows" in result.stdout
-    )  # --min-recall, in its words
+    # --min-recall, in its words
+    assert f"the highest that finds 60% of the {data['positive']} rows" in result.stdout
     assert set(metrics["feature_importance"]) == {"age", "dose mg", "ward", "smoker", "visits"}
     importance = metrics["feature_importance"]
     assert metrics["by_group"]["column"] == max(importance, key=importance.get)

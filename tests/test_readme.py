@@ -49,9 +49,8 @@ def test_every_readme_step_is_one_cell_of_the_script(name):
     listed = readme_steps(chapter(README.read_text(), name))
     cells = script_steps(SCRIPTS[name])
     assert listed, f"no steps listed in {name}"
-    assert [n for n, _ in cells] == list(
-        range(1, len(cells) + 1)
-    )  # numbered 1, 2, 3, ... without gaps
+    # numbered 1, 2, 3, ... without gaps
+    assert [n for n, _ in cells] == list(range(1, len(cells) + 1))
     assert listed == cells
 
 
@@ -110,11 +109,12 @@ def quoted_figures(document) -> set[str]:
     return {a or b for a, b in FIGURE.findall(text)}
 
 
+# corrections.md quotes the original's figures, not ours
 @pytest.mark.parametrize(
     "document",
     [d for d in documents() if d.name not in ("measurements.md", "corrections.md")],
     ids=lambda p: p.name,
-)  # corrections.md quotes the original's figures, not ours
+)
 def test_every_quoted_figure_is_in_the_measurements_file(document):
     measured = set(re.findall(r"\d+\.\d+", MEASUREMENTS.read_text()))
     missing = sorted(quoted_figures(document) - measured)

@@ -104,9 +104,8 @@ def test_any_two_labels_map_to_0_1_and_back(labels):
     # the labels are only names: 0/1 targets give the very same network
     as_0_1 = KerasClassifier(build_without_input, epochs=30, batch_size=16).fit(X, y01)
     np.testing.assert_array_equal(as_0_1.predict_proba(X), proba)
-    assert np.mean(model.predict(X) == y) > max(
-        y01.mean(), 1 - y01.mean()
-    )  # better than the majority
+    # better than the majority
+    assert np.mean(model.predict(X) == y) > max(y01.mean(), 1 - y01.mean())
 
 
 def test_not_fitted_refused_inputs_and_messages():
@@ -159,6 +158,7 @@ def test_pipeline_tuned_threshold_and_permutation_importance():
     X, y = make_classification(
         n_samples=300, n_features=6, n_informative=3, n_redundant=0, random_state=0
     )
+    # features on very different scales: the pipeline's scaler matters
     X = X * [
         1,
         100,
@@ -166,7 +166,7 @@ def test_pipeline_tuned_threshold_and_permutation_importance():
         1000,
         1,
         1,
-    ]  # features on very different scales: the pipeline's scaler matters
+    ]
     table = pd.DataFrame(X, columns=[f"x{i}" for i in range(6)])
     pipeline = make_pipeline(
         StandardScaler(), KerasClassifier(build_without_input, epochs=100, batch_size=16)

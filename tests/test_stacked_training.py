@@ -40,9 +40,8 @@ def test_each_copy_is_trained_exactly_like_plain_keras(optimizer, n_classes):
     if n_classes == 3:  # three classes from the same rows: a softmax and sparse cross-entropy
         y = y + (X[:, 0] > 0.5)
     rng = np.random.default_rng(1)
-    train_sets = [
-        np.sort(rng.choice(150, 97, replace=False)) for _ in range(2)
-    ]  # 97 rows: last batch of 7
+    # 97 rows: last batch of 7
+    train_sets = [np.sort(rng.choice(150, 97, replace=False)) for _ in range(2)]
     epochs, batch_size, seed = 2, 10, 5
     trained = fit_copies(
         build_small,
@@ -60,9 +59,8 @@ def test_each_copy_is_trained_exactly_like_plain_keras(optimizer, n_classes):
     orders = [shuffle.permutation(97) for _ in range(epochs)]  # the trainer's row orders
     for rows, trained in zip(train_sets, models):
         seed_everything(seed)
-        reference = build_small(
-            optimizer=optimizer, n_classes=n_classes
-        )  # same seed: same initial weights
+        # same seed: same initial weights
+        reference = build_small(optimizer=optimizer, n_classes=n_classes)
         for order in orders:
             for start in range(0, 97, batch_size):
                 batch = rows[order[start : start + batch_size]]

@@ -20,9 +20,8 @@ def scored(draw, both_classes=True):
     y = draw(st.lists(st.sampled_from(labels), min_size=size, max_size=size))
     if both_classes and len(set(y)) < 2:
         y[0], y[-1] = labels
-    distinct = (
-        draw(st.integers(1, 6)) if draw(st.booleans()) else None
-    )  # ties, or continuous scores
+    # ties, or continuous scores
+    distinct = draw(st.integers(1, 6)) if draw(st.booleans()) else None
     if distinct:
         scores = draw(st.lists(st.integers(0, distinct - 1), min_size=size, max_size=size))
         scores = np.array(scores, dtype=float) / distinct
@@ -47,11 +46,12 @@ def test_counts_equal_confusion_matrix_at_every_threshold(case):
     for ours, theirs in zip((counts.tn, counts.fp, counts.fn, counts.tp), (tns, fps, fns, tps)):
         np.testing.assert_array_equal(ours, theirs)
     negative = [label for label in np.unique(y) if label != positive][0]
+    # a few thresholds, checked by counting
     for i in (
         0,
         len(thresholds) // 2,
         len(thresholds) - 1,
-    ):  # a few thresholds, checked by counting
+    ):
         predicted = np.where(scores >= counts.thresholds[i], positive, negative)
         expected = skm.confusion_matrix(y, predicted, labels=[negative, positive])
         np.testing.assert_array_equal(counts.matrix(i), expected)
@@ -93,17 +93,18 @@ def test_worked_example_with_ties():
     scores = [0.1, 0.4, 0.4, 0.8, 0.8, 0.9]
     counts = cmx.confusion_matrices_at_thresholds(y, scores)
     assert counts.thresholds.tolist() == [0.9, 0.8, 0.4, 0.1]
+    # at 0.8: the tied 0.8s are both called positive
     assert counts.matrix(1).tolist() == [
         [2, 1],
         [1, 2],
-    ]  # at 0.8: the tied 0.8s are both called positive
-    assert cmx.roc_auc(y, scores) == pytest.approx(
-        7 / 9
-    )  # of 9 (positive, negative) pairs 6 ranked right, 2 tied
+    ]
+    # of 9 (positive, negative) pairs 6 ranked right, 2 tied
+    assert cmx.roc_auc(y, scores) == pytest.approx(7 / 9)
     assert cmx.average_precision(y, scores) == pytest.approx(skm.average_precision_score(y, scores))
+    # README
     assert cmx.average_precision(y, scores) == pytest.approx(
         1 / 3 * 1 + 1 / 3 * 2 / 3 + 1 / 3 * 3 / 5
-    )  # README
+    )
     assert [(counts.tp[i], counts.fp[i]) for i in range(4)] == [(1, 0), (2, 1), (3, 2), (3, 3)]
 
 
@@ -160,12 +161,10 @@ def test_chosen_threshold_reproduces_the_chosen_matrix(case, min_recall):
     flagged = wide > t
     assert np.array_equal(flagged, wide >= t)  # no score sits on the threshold
     below, above = np.max(wide[~flagged], initial=-np.inf), np.min(wide[flagged], initial=np.inf)
-    if (
-        np.nextafter(np.float32(below), np.float32(np.inf)) < above
-    ):  # not neighbouring float32 scores
-        assert np.array_equal(scores32 > t, flagged) and np.array_equal(
-            scores32 >= t, flagged
-        )  # float32 too
+    # not neighbouring float32 scores
+    if np.nextafter(np.float32(below), np.float32(np.inf)) < above:
+        # float32 too
+        assert np.array_equal(scores32 > t, flagged) and np.array_equal(scores32 >= t, flagged)
     tp = int(np.sum(flagged & (y == positive)))
     fp = int(np.sum(flagged & (y != positive)))
     assert 2 * tp / (2 * tp + fp + counts.positives - tp) == pytest.approx(f1.max())  # the best F1

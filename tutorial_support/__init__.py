@@ -14,9 +14,10 @@ A map of every module, room by room. No chapter's room imports the other chapter
 
 ``ann/``: chapter 1, a table of customers (or of anything)
     ``flags``      the flags of ann.py
-    ``csv_files``  reading a CSV as spreadsheets save it (delimiter, encoding, decimal commas)
+    ``csv_files``  a CSV as spreadsheets save it: delimiter, encoding, separators, dates
     ``tables``     the decisions about a table's columns, and how its rows are spoken of
     ``classes``    the target as classes: numbered, the positive one, the bad targets
+    ``leakage``    a column that gives the answer away, found on the training rows
     ``churn``      the bank's table: its strict checks, its words, the course's example customer
     ``customers``  step 8: one row from readable fields, the verdict, ``--predict-only``
     ``reports``    what ann.py prints: decisions, cross-validation, the comparison, groups

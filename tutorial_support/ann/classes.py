@@ -59,12 +59,10 @@ def number_classes(
                 f"--positive {positive!r} is not a class of {name}; the classes are "
                 f"{', '.join(names)}"
             )
-    if (
-        names.size == 2
-    ):  # the positive class second, so that y = 1 means positive and P(class 1) is its probability
-        positive = (
-            positive if positive is not None else names[int(np.argmin(counts))]
-        )  # the rarer class
+    # the positive class second, so that y = 1 means positive and P(class 1) is its probability
+    if names.size == 2:
+        # the rarer class
+        positive = positive if positive is not None else names[int(np.argmin(counts))]
         names = np.array([names[names != positive][0], positive])
     y = (
         np.searchsorted(names, target.astype(str).to_numpy())

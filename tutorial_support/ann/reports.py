@@ -11,9 +11,8 @@ import confusion_metrics
 
 def decision_metrics(y_true, probabilities, threshold: float) -> dict:
     """The test confusion matrix when a customer is flagged above ``threshold``, and its metrics."""
-    flagged = (
-        np.asarray(probabilities, dtype=np.float64) > threshold
-    )  # in float64: see choose_threshold
+    # in float64: see choose_threshold
+    flagged = np.asarray(probabilities, dtype=np.float64) > threshold
     cm = confusion_metrics.confusion_matrix(y_true, flagged.astype(int), labels=[0, 1])
     leaves = confusion_metrics.binary(cm, positive=1)
     return {

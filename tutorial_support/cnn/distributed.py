@@ -223,13 +223,11 @@ def fit(
             p = model(tf.cast(images, tf.float32), training=True)
             per_image = loss_function(labels[:, None], tf.cast(p, tf.float32))
             loss = tf.nn.compute_average_loss(per_image, global_batch_size=global_batch)
-            scaled = (
-                optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
-            )  # float16 loss scaling
+            # float16 loss scaling
+            scaled = optimizer.scale_loss(loss) if hasattr(optimizer, "scale_loss") else loss
         gradients = tape.gradient(scaled, model.trainable_variables)
-        optimizer.apply_gradients(
-            zip(gradients, model.trainable_variables)
-        )  # all-reduced across workers
+        # all-reduced across workers
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
         right = tf.reduce_sum(
             tf.cast(tf.equal(tf.cast(p[:, 0] > 0.5, tf.float32), labels), tf.float32)
         )

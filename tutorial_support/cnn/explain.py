@@ -103,9 +103,8 @@ def gradcam(
     # mixed precision computes the maps in 16 bits: the arithmetic below is done in float32
     gradients = tf.cast(tape.gradient(chosen, maps), tf.float32)
     maps = tf.cast(maps, tf.float32)
-    weights = tf.reduce_mean(
-        gradients, axis=(1, 2), keepdims=True
-    )  # how much each map helps the class
+    # how much each map helps the class
+    weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)
     heat = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1))  # (n, h, w): only what argued for it
     heat = heat / tf.maximum(tf.reduce_max(heat, axis=(1, 2), keepdims=True), 1e-12)
     heat = tf.image.resize(heat[..., None], x.shape[1:3], method="bilinear")[..., 0]

@@ -29,9 +29,8 @@ def parser(default_output_dir: Path) -> argparse.ArgumentParser:
         default_output_dir=default_output_dir,
         output_dir_note="; with --model improved, its sub-folder improved/",
     )
-    parser.set_defaults(
-        output_dir=None
-    )  # resolved in parse(): the improved network gets a folder of its own
+    # resolved in parse(): the improved network gets a folder of its own
+    parser.set_defaults(output_dir=None)
     parser.add_argument(
         "--epochs",
         type=positive_int,
@@ -123,9 +122,8 @@ def parse(argv: list[str], default_output_dir: Path) -> argparse.Namespace:
     if args.tensorboard is not None:
         check_writable_folder(args.tensorboard, "--tensorboard")
     defaults = DEFAULTS[args.model]
-    if (
-        args.output_dir is None
-    ):  # the improved network never overwrites the tutorial network's outputs
+    # the improved network never overwrites the tutorial network's outputs
+    if args.output_dir is None:
         args.output_dir = (
             default_output_dir / "improved" if args.model == "improved" else default_output_dir
         )

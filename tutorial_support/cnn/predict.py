@@ -70,9 +70,10 @@ def predict_images_from_saved(args: argparse.Namespace) -> None:
     saved = json.loads(metrics_path.read_text())
     class_names, size = saved["test"]["class_names"], saved["config"]["image_size"]
     files = files_to_classify(args.predict)
+    # compile=False: predicting needs no optimizer
     model = keras.models.load_model(
         model_path, compile=False, custom_objects={"RandomShearZoomFlip": RandomShearZoomFlip}
-    )  # compile=False: predicting needs no optimizer
+    )
     rows, explained, skipped = [], [], []
     for start in range(0, len(files), BATCH):
         kept, pixels, unreadable = _decode(files[start : start + BATCH], size)

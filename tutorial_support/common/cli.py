@@ -13,9 +13,8 @@ from tutorial_support.common.errors import EXIT_BAD_INPUT, TutorialError
 
 def in_notebook() -> bool:
     """True inside Jupyter or VS Code's interactive window, whose argv is not ours."""
-    ipython = sys.modules.get(
-        "IPython"
-    )  # imported by every notebook kernel; only checked, never imported here
+    # imported by every notebook kernel; only checked, never imported here
+    ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     return getattr(shell, "kernel", None) is not None
 
@@ -94,9 +93,8 @@ class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows each flag's default once: not where there is none, nor where the help says it."""
 
     def _get_help_string(self, action):
-        if action.default in (None, False, "") or "default" in (
-            action.help or ""
-        ):  # False: an on/off flag
+        # False: an on/off flag
+        if action.default in (None, False, "") or "default" in (action.help or ""):
             return action.help
         return super()._get_help_string(action)
 
@@ -139,9 +137,8 @@ def check_writable_folder(folder: Path, flag: str) -> None:
     """Make sure ``folder`` is (or can become) a folder we may write in, before any training."""
     if folder.exists() and not folder.is_dir():
         raise TutorialError(f"{flag} {folder} is a file, not a folder: give a folder for the logs")
-    parent = next(
-        p for p in (folder, *folder.parents) if p.exists()
-    )  # the part that exists already
+    # the part that exists already
+    parent = next(p for p in (folder, *folder.parents) if p.exists())
     if not parent.is_dir():
         raise TutorialError(f"{flag} {folder}: {parent} is a file, so no folder can be made there")
     if not os.access(parent, os.W_OK | os.X_OK):

@@ -60,9 +60,8 @@ def churn_csv(data: Path | None = None, cache_dir: Path | None = None) -> Path:
     file given."""
     chosen = chosen_data_dir(data)
     if chosen is not None:
-        if (
-            chosen.suffix and not chosen.is_dir()
-        ):  # a file of one's own: ann.py --data table.csv --target COLUMN
+        # a file of one's own: ann.py --data table.csv --target COLUMN
+        if chosen.suffix and not chosen.is_dir():
             if not chosen.is_file():
                 raise TutorialError(f"no such file: {chosen}")
             return chosen

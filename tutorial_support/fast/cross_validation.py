@@ -1,4 +1,4 @@
-"""Cross-validation of a small Keras network, every fold trained at once (stacked_training.py).
+"""Cross-validation of a small Keras network, every fold trained at once (stacked.py).
 
 ``cross_validate`` gives the same scores as ``cross_val_score(KerasClassifier(...))``;
 ``cross_validate_details`` also keeps each row's out-of-fold prediction and the held-out
@@ -46,8 +46,11 @@ def cross_validate_details(
     build_args: dict | None = None,
     verbose: int = 0,
 ) -> CrossValidation:
-    """Cross-validate like :func:`cross_validate`, and keep the out-of-fold predictions and
-    curves."""
+    """The scores of :func:`cross_validate`, and more: every row's out-of-fold prediction (what
+    ``cross_val_predict`` gives) and the held-out learning curves, in a :class:`CrossValidation`.
+
+    Steps 10 and 15 use it (step 13 chooses its threshold on those predictions); where only the
+    scores are wanted (steps 11 and 12), :func:`cross_validate` says so."""
     X = np.asarray(X, dtype=np.float32)
     y = np.asarray(y)
     splits = list(cv.split(X, y))
@@ -82,7 +85,8 @@ def cross_validate_details(
 def cross_validate(
     build_model: Callable[..., keras.Model], X: np.ndarray, y: np.ndarray, cv, **settings
 ) -> np.ndarray:
-    """Accuracy on each held-out fold of ``cv`` (a scikit-learn splitter), in fold order.
+    """Only the scores: accuracy on each held-out fold of ``cv`` (a scikit-learn splitter), in
+    fold order; :func:`cross_validate_details` also keeps the predictions and curves.
 
     The same figures as ``cross_val_score(KerasClassifier(...), X, y, cv=cv)``,
     with all the folds trained together. ``settings``: as :func:`cross_validate_details`

@@ -130,9 +130,8 @@ def predict_probabilities(model: keras.Model, X: np.ndarray) -> np.ndarray:
             kernel, *bias = (np.asarray(w, dtype=np.float64) for w in layer.get_weights())
             x = x @ kernel + (bias[0] if bias else 0.0)
             x = np.asarray(layer.activation(x), dtype=np.float64)
-        elif not isinstance(
-            layer, (keras.layers.Dropout, keras.layers.InputLayer)
-        ):  # Dropout: off when predicting
+        # Dropout: off when predicting
+        elif not isinstance(layer, (keras.layers.Dropout, keras.layers.InputLayer)):
             raise ValueError(
                 f"predict_probabilities takes Dense and Dropout layers, not {type(layer).__name__}"
             )

@@ -84,7 +84,7 @@ encoder = ColumnTransformer(
     ],
     verbose_feature_names_out=False,
 )
-print(encoder)  # in a notebook: scikit-learn's diagram of it
+print(encoder)  # its parts: not fitted yet, that is step 3
 
 # %% Step 3: split into training and test sets
 section("Step 3: split into training and test sets")

@@ -124,6 +124,12 @@ def plot_confusion_matrix(
     return figure
 
 
+def _mark_style(marker: str) -> dict:
+    """A threshold's mark on a curve: the first (0.5) hollow, the others gold."""
+    face = "none" if marker == "o" else "gold"
+    return {"color": "black", "markerfacecolor": face, "markersize": 9, "zorder": 4}
+
+
 def plot_threshold_curves(
     y_true,
     y_score,
@@ -168,16 +174,7 @@ def plot_threshold_curves(
         )
     axes.plot([0, 1], [0, 1], "--", color="grey", label="coin toss (AUC 0.5)")
     for (label, (x, y, _)), marker in zip(points.items(), "os^D"):
-        axes.plot(
-            x,
-            y,
-            marker,
-            color="black",
-            markerfacecolor="none" if marker == "o" else "gold",
-            markersize=9,
-            zorder=4,
-            label=label,
-        )
+        axes.plot(x, y, marker, label=label, **_mark_style(marker))
     axes.set_xlabel("false positive rate  FP / (FP + TN)")
     axes.set_ylabel("true positive rate (recall)  TP / (TP + FN)")
     axes.set_title(f"{title}: ROC curve" if title else "ROC curve")
@@ -200,16 +197,7 @@ def plot_threshold_curves(
         share, linestyle="--", color="grey", label=f"flag everybody (precision {share:.3f})"
     )
     for (label, (_, y, p)), marker in zip(points.items(), "os^D"):
-        axes.plot(
-            y,
-            p,
-            marker,
-            color="black",
-            markerfacecolor="none" if marker == "o" else "gold",
-            markersize=9,
-            zorder=4,
-            label=label,
-        )
+        axes.plot(y, p, marker, label=label, **_mark_style(marker))
     axes.set_xlabel("recall  TP / (TP + FN)")
     axes.set_ylabel("precision  TP / (TP + FP)")
     axes.set_ylim(0, 1.02)

@@ -55,7 +55,7 @@ print(runtime.setup_device())
 runtime.seed_everything(args.seed)
 if args.predict_only:  # step 8 alone, from the model a previous run saved
     customers.answer_from_saved(args.output_dir, args.customer)
-    raise SystemExit(0)
+    cli.stop_here("step 8 answered from the saved model")
 
 # %% Step 1: import the dataset
 section("Step 1: import the dataset")

@@ -42,7 +42,7 @@ timer = runtime.StepTimer()
 machine = machines.start(args.strategy, args.worker_timeout)
 if args.predict:  # step 9 alone, with the model a previous run saved
     predict.predict_images_from_saved(args)
-    raise SystemExit(0)
+    cli.stop_here("the images classified by the saved model")
 runtime.seed_everything(args.seed)
 policy = runtime.mixed_precision_policy(args.mixed_precision)
 keras.mixed_precision.set_global_policy(policy)

@@ -426,3 +426,16 @@ def test_a_bad_customer_exits_2_with_one_line(quick_run):
     assert result.stderr.strip().splitlines() == [
         "error: --customer: Balance must be a finite number, got 'nan'"
     ]
+
+
+def test_predict_only_in_a_notebook_answers_and_stops_with_one_line(tmp_path, quick_run):
+    out, _ = quick_run
+    settings = f"--predict-only --output-dir {out / 'a'} --customer Age=60"
+    notebook = run_as_notebook(ANN, tmp_path, settings=settings, env={}, fails=True)
+    (stop,) = error_outputs(notebook)
+    assert stop["ename"] == "StopRun" and stop["traceback"] == [
+        "done: step 8 answered from the saved model; the cells below train, so this run stops here"
+    ]
+    everything = outputs_text(notebook) + stderr_text(notebook)
+    assert "Age 60" in everything and "P(leaves) = " in everything
+    assert "SystemExit" not in everything and "To exit" not in everything

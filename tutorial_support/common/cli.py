@@ -19,6 +19,21 @@ def in_notebook() -> bool:
     return getattr(shell, "kernel", None) is not None
 
 
+class StopRun(Exception):
+    """Ends a notebook's run early with one line (IPython shows ``_render_traceback_``)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self)]
+
+
+def stop_here(done: str) -> None:
+    """The end of a run that had one thing to do (``--predict-only``, ``--predict``): exit 0 from
+    a script; in a notebook, stop the cells below with one line, not SystemExit's warning."""
+    if in_notebook():
+        raise StopRun(f"done: {done}; the cells below train, so this run stops here")
+    raise SystemExit(0)
+
+
 def command_line(settings: str) -> list[str]:
     """The flags a script runs with: its settings cell's, then the command line's (which win).
 

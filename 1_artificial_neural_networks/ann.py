@@ -177,7 +177,8 @@ section("Step 8: predict a single new customer")
 # Readable fields (--customer "Column=value,..."; the others from the course's example customer,
 # or in your table the training rows' typical values) through the same encoder and scaler.
 preprocessing = make_pipeline(encoder, scaler)  # saved with the model, for --predict-only
-about = table.description(features_train, names)  # the columns, the defaults: metrics.json
+# the table's columns, defaults, categories and ranges: metrics.json, and --predict-only
+about = customers.description(table, features_train, names)
 customer = customers.read(args.customer, about)
 p_customer = predict_probabilities(ann, preprocessing.transform(customer))[0]
 new_customer = customers.verdict(p_customer, about)

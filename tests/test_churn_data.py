@@ -85,7 +85,7 @@ def test_unreadable_files(tmp_path):
 def about(tmp_path):
     """metrics.json's data for the bank's table, as ann.py saves it for --predict-only."""
     table = tables.load(write(tmp_path, churn_table(200), name=churn.FILE))
-    return table.description(table.features, [])
+    return customers.description(table, table.features, [])
 
 
 def test_customer_parsing(tmp_path, capsys):

@@ -313,7 +313,7 @@ def test_a_column_that_gives_the_answer_away_is_warned_of(tmp_path):
     (warning,) = [line for line in read.decisions() if line.startswith("warning:")]
     assert warning.startswith("warning: follow_up alone predicts outcome almost perfectly")
     assert warning.endswith("Kept; --drop-leaky drops it")
-    about = read.description(read.features, [])
+    about = customers.description(read, read.features, [])
     assert about["leaky"] == {"columns": read.leaky, "kept": True}
     dropped = tables.load(path, target="outcome", drop_leaky=True)
     assert "follow_up" not in dropped.features and "follow_up" not in dropped.text
@@ -395,3 +395,20 @@ def test_a_customer_outside_the_training_range_is_answered_with_a_warning(capsys
     assert "warning: age -5 is outside" in printed and "warning: visits 12 is outside" in printed
     customers.read("age=45,visits=3.0", customer_about())  # an ordinary row: no warning
     assert "warning" not in capsys.readouterr().out
+
+
+def test_a_category_only_the_test_rows_hold_is_said_in_step_1(tmp_path):
+    path = tmp_path / "patients.csv"
+    rows = own_table().dropna(subset=["outcome"]).reset_index(drop=True)
+    rows.to_csv(path, index=False)
+    training = set(tables.training_rows(tables.load(path, target="outcome").y).tolist())
+    test_row = next(k for k in range(len(rows)) if k not in training)
+    rows.loc[test_row, "ward"] = "west"  # a ward that only a test row has
+    rows.loc[min(training), "ward"] = "far"  # and one that only a training row has
+    rows.to_csv(path, index=False)
+    read = tables.load(path, target="outcome")
+    assert read.unseen == {"ward": ["west"]}
+    assert (
+        "ward: the test rows hold west, which no training row has: one-hot gives such a row all "
+        "zeros, as for the first category"
+    ) in read.decisions()

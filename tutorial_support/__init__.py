@@ -19,7 +19,8 @@ A map of every module, room by room. No chapter's room imports the other chapter
     ``classes``    the target as classes: numbered, the positive one, the bad targets
     ``leakage``    a column that gives the answer away, found on the training rows
     ``churn``      the bank's table: its strict checks, its words, the course's example customer
-    ``customers``  step 8: one row from readable fields, the verdict, ``--predict-only``
+    ``customers``  step 8: what a run saves of its table, one row from readable fields,
+                   the verdict, ``--predict-only``
     ``reports``    what ann.py prints: decisions, cross-validation, the comparison, groups
 
 ``fast/``: Keras' fit, faster, for chapter 1's small networks

@@ -1,7 +1,8 @@
 """Step 8: one new customer (a row of the table), from readable fields to the network's answer.
 
-``read`` turns ``--customer "Column=value,..."`` into a one-row table (the fields left out
-take a default row), ``verdict`` prints and returns the network's answer, and
+``description`` is what a run saves about its table for this step, ``read`` turns
+``--customer "Column=value,..."`` into a one-row table (the fields left out take a default
+row), ``verdict`` prints and returns the network's answer, and
 ``answer_from_saved`` is ``ann.py --predict-only``: step 8 with the model, preprocessing and
 table description a previous run saved.
 """
@@ -17,6 +18,7 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from tutorial_support.ann.tables import Table, is_whole
 from tutorial_support.common.errors import TutorialError
 from tutorial_support.common.reports import section
 from tutorial_support.common.runtime import keras
@@ -25,6 +27,38 @@ from tutorial_support.fast.training import predict_probabilities
 # What ann.py saves (the names are the course's: the bank's churn network)
 ANN_MODEL, ANN_IMPROVED_MODEL = "churn_ann.keras", "churn_ann_improved.keras"
 ANN_PREPROCESSING = "preprocessing.joblib"
+
+
+def description(table: Table, training: pd.DataFrame, encoded: list[str]) -> dict:
+    """metrics.json's ``data``: the table, its classes and the decisions, the encoded feature
+    names, and what ``--predict-only`` needs for step 8: the default row, each text column's
+    categories, each number column's range and whether it holds only whole numbers."""
+    default_row, default_said = table.default_row(training)
+    about = {
+        "table": str(table.path),
+        "rows": int(len(table.y)),
+        "target": table.target,
+        "classes": table.classes,
+        "class_names": table.names,
+        "words": table.words,
+    }
+    if table.positive is not None:
+        about["positive"] = table.positive
+    about.update(
+        dropped=table.dropped,
+        imputed=table.missing,
+        rows_without_target=table.rows_without_target,
+        columns={"numbers": table.numbers, "text": table.text},
+        leaky={"columns": table.leaky, "kept": table.leaky_kept},
+        unseen=table.unseen,
+        features=list(encoded),
+        categories=table.categories(training),
+        ranges={n: [float(training[n].min()), float(training[n].max())] for n in table.numbers},
+        whole_numbers=[n for n in table.numbers if is_whole(training[n])],
+        default_row=default_row,
+        default_said=default_said,
+    )
+    return about
 
 
 def _said(value) -> str:

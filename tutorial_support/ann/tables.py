@@ -21,6 +21,7 @@ closest, at the price of a dependency and fewer explanations.
 from __future__ import annotations
 
 import difflib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,10 @@ from tutorial_support.ann.leakage import leaky_columns
 from tutorial_support.common.errors import TutorialError
 
 ID_LIKE_SHARE = 0.95  # a distinct value on at least 95 % of the rows: an identifier, not a fact
+# Step 1 says in its own words which test rows hold a category no training row has (unseen);
+# scikit-learn's warning about them, at every transform, would repeat it in a traceback's words.
+warnings.filterwarnings("ignore", message="Found unknown categories", category=UserWarning)
+
 STRATIFY_BELOW = 1000  # step 3 splits stratified where a class has fewer rows than this
 MAX_CATEGORIES = 50  # more text values than this are names or free text (50 still takes US states)
 
@@ -77,6 +82,7 @@ class Table:
     thousands: list[str] = field(default_factory=list)  # numbers written with separators
     leaky: dict[str, dict] = field(default_factory=dict)  # columns that give the answer away
     leaky_kept: bool = True  # kept (the default), or dropped with --drop-leaky
+    unseen: dict[str, list[str]] = field(default_factory=dict)  # test-only categories, by column
 
     @property
     def two_classes(self) -> bool:
@@ -117,6 +123,11 @@ class Table:
             f"{'median' if name in self.numbers else 'most frequent value'}"
             for name, count in self.missing.items()
         ]
+        lines += [
+            f"{name}: the test rows hold {', '.join(values)}, which no training row has: one-hot "
+            "gives such a row all zeros, as for the first category"
+            for name, values in self.unseen.items()
+        ]
         for name, scores in self.leaky.items() if self.leaky_kept else ():
             lines.append(
                 f"warning: {name} alone predicts {self.target} almost perfectly on the training "
@@ -142,35 +153,6 @@ class Table:
         if self.example is not None:
             return dict(self.example), "the course's example customer"
         return self.typical_row(training), "the training rows' median or most frequent value"
-
-    def description(self, training: pd.DataFrame, encoded: list[str]) -> dict:
-        """metrics.json's ``data``: the table, its classes and the decisions, the encoded feature
-        names, and what ``--predict-only`` needs for step 8 (the default row, the categories)."""
-        default_row, default_said = self.default_row(training)
-        about = {
-            "table": str(self.path),
-            "rows": int(len(self.y)),
-            "target": self.target,
-            "classes": self.classes,
-            "class_names": self.names,
-            "words": self.words,
-        }
-        if self.positive is not None:
-            about["positive"] = self.positive
-        about.update(
-            dropped=self.dropped,
-            imputed=self.missing,
-            rows_without_target=self.rows_without_target,
-            columns={"numbers": self.numbers, "text": self.text},
-            leaky={"columns": self.leaky, "kept": self.leaky_kept},
-            features=list(encoded),
-            categories=self.categories(training),
-            ranges={n: [float(training[n].min()), float(training[n].max())] for n in self.numbers},
-            whole_numbers=[n for n in self.numbers if _whole(training[n])],
-            default_row=default_row,
-            default_said=default_said,
-        )
-        return about
 
 
 def training_rows(y: np.ndarray) -> np.ndarray:
@@ -236,6 +218,11 @@ def load(
             missing.pop(name, None)
             (numbers if name in numbers else text).remove(name)
         features = features.drop(columns=list(leaky))
+    training = features.iloc[rows]
+    test = features.drop(index=features.index[rows])
+    unseen = {
+        name: sorted(set(test[name].dropna()) - set(training[name].dropna())) for name in text
+    }
     table = Table(
         path,
         target,
@@ -254,11 +241,12 @@ def load(
         thousands=[name for name in table.attrs.get("thousands", []) if name in features],
         leaky=leaky,
         leaky_kept=not drop_leaky,
+        unseen={name: values for name, values in unseen.items() if values},
     )
     return table
 
 
-def _whole(column: pd.Series) -> bool:
+def is_whole(column: pd.Series) -> bool:
     """Whether every value present is a whole number (a count, a code, a 0/1 flag)."""
     values = column.dropna().to_numpy(dtype=float)
     return bool(np.all(values == np.round(values)))
@@ -281,7 +269,7 @@ def _decide(column: pd.Series) -> tuple[str | None, str]:
         )
     if pd.api.types.is_bool_dtype(column):
         return None, "number"
-    whole = numeric and _whole(present)
+    whole = numeric and is_whole(present)
     if (whole or not numeric) and len(present) >= 20 and distinct >= ID_LIKE_SHARE * len(present):
         return f"ID-like ({distinct:,} different values in {len(present):,} rows)", ""
     if numeric:

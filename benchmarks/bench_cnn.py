@@ -1,9 +1,8 @@
 """CNN benchmark: data preparation, the default run, the ten digits, decoding phone photos,
 the spread over seeds and the improved network. Writes docs/measurements.md.
 
-    # data, the tutorial network's default run, the digits,
+    # data, the tutorial network's default run, the digits, decoding 12 MP photos
     python benchmarks/bench_cnn.py
-                                                # decoding 12 MP photos
     # also the tutorial network with seeds 1-4 (a default run each)
     python benchmarks/bench_cnn.py --seeds 5
     # also the improved network (about four default runs)

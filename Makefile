@@ -1,27 +1,38 @@
 # The tutorial's commands. Each creates .venv from requirements.txt on first use.
 #   make ann      train and evaluate the churn ANN (1_artificial_neural_networks/ann.py)
 #   make cnn      train and evaluate the cats-vs-dogs CNN (2_convolutional_neural_networks/cnn.py)
-#   make test     run the test suite
+#   make test     run the test suite (under JAX or PyTorch: the tests marked backends, as CI does)
 #   make bench    run the benchmarks: they print their figures and write docs/measurements.md,
 #                 the file the README quotes (well over an hour on a 2-core CPU: see that file)
 #   make notebooks  write notebooks/ann.ipynb and notebooks/cnn.ipynb from the scripts (jupytext)
 #   make lint     check the code's format and lint it (ruff; make format rewrites it)
-# Options: ARGS="--epochs 10" passes flags to a script; GPU=1 installs TensorFlow's
-# NVIDIA GPU build (Linux); DLP_DATA_DIR=folder uses a local copy of the data;
-# PYTHON=/path/to/python3.13 chooses the Python (otherwise tools/make_venv.sh finds one
-# that TensorFlow 2.21 supports, 3.10 to 3.13, or fetches one with uv).
+# Options: BACKEND=jax or BACKEND=torch runs Keras on JAX or PyTorch, in .venv-jax or .venv-torch
+# (from requirements-jax.txt, requirements-torch.txt; TensorFlow, in .venv, is the default);
+# ARGS="--epochs 10" passes flags to a script; GPU=1 installs TensorFlow's NVIDIA GPU build
+# (Linux); DLP_DATA_DIR=folder uses a local copy of the data; PYTHON=/path/to/python3.13 chooses
+# the Python (otherwise tools/make_venv.sh finds one that the backend supports, or fetches one
+# with uv).
 
 PYTHON ?=
-export PYTHON GPU
-VENV := .venv
+BACKEND ?= $(or $(KERAS_BACKEND),tensorflow)
+ifeq ($(filter tensorflow jax torch,$(BACKEND)),)
+$(error BACKEND=$(BACKEND): choose tensorflow, jax or torch)
+endif
+KERAS_BACKEND := $(BACKEND)
+export PYTHON GPU BACKEND KERAS_BACKEND
+TENSORFLOW := $(filter tensorflow,$(BACKEND))
+VENV := .venv$(if $(TENSORFLOW),,-$(BACKEND))
+REQUIREMENTS := requirements$(if $(TENSORFLOW),,-$(BACKEND)).txt
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed$(if $(GPU),-gpu)
+# under JAX and PyTorch, the tests that CI runs there (the full suite is TensorFlow's)
+TESTS := $(if $(TENSORFLOW),,-m backends)
 
 .PHONY: ann cnn test bench notebooks lint format venv clean
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml tools/make_venv.sh
+$(STAMP): $(REQUIREMENTS) requirements-common.txt pyproject.toml tools/make_venv.sh
 	@sh tools/make_venv.sh $(VENV) $@
 
 ann: $(STAMP)
@@ -31,7 +42,7 @@ cnn: $(STAMP)
 	$(PY) 2_convolutional_neural_networks/cnn.py $(ARGS)
 
 test: $(STAMP)
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest $(TESTS) $(ARGS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_ann.py --tune --seeds 5
@@ -53,4 +64,4 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf .venv .venv-jax .venv-torch .pytest_cache .hypothesis

@@ -6,15 +6,15 @@
 # %% Settings: in a notebook, change the run here; flags on the command line are added after them
 SETTINGS = ""  # e.g. "--epochs 20 --folds 5" or "--data table.csv --target COLUMN"
 
-# %% Setup: TensorFlow quietly, the flags, the device, the seed
+# %% Setup: the backend quietly, the flags, the device, the seed
 import math
 import sys
 from pathlib import Path
 
 try:
-    from tutorial_support.common import runtime  # before keras: TensorFlow's start-up, silenced
+    from tutorial_support.common import runtime  # before keras: the backend's start-up, silenced
 except ModuleNotFoundError as missing:  # no virtualenv active, or the requirements not installed
-    fix = "`make ann`, or activate .venv (. .venv/bin/activate), or pip install -r requirements.txt"
+    fix = getattr(missing, "fix", "`make {}`, or pip install -r requirements.txt").format("ann")
     print(f"error: {sys.executable} has no {missing.name}: run {fix}", file=sys.stderr)
     sys.exit(2)
 
@@ -191,7 +191,12 @@ cm = confusion_metrics.confusion_matrix(y_test, y_pred, labels=labels)
 # to rank by, a threshold (step 13) and ROC and precision-recall curves; the steps ask this flag.
 two_classes = table.two_classes
 print(confusion_metrics.format_report(cm, labels=table.labels, positive=table.positive_label))
-results = {"data": about, "new_customer": new_customer, "test": class_report(cm, table.classes)}
+results = {
+    "data": about,
+    "new_customer": new_customer,
+    "test": class_report(cm, table.classes),
+    "backend": runtime.backend(),  # Keras' backend and its version
+}
 if two_classes:  # the positive class ("leaves", Exited = 1) against the other
     leaves = confusion_metrics.binary(cm, positive=1, labels=labels)
     results["test"].update(

@@ -9,18 +9,15 @@
 # %% Settings: in a notebook, change the run here; flags on the command line are added after them
 SETTINGS = ""  # e.g. "--model improved --epochs 10 --data path/to/data"
 
-# %% Setup: TensorFlow quietly, the flags, the device, the precision, the seed
+# %% Setup: the backend quietly, the flags, the device, the precision, the seed
 import sys
 from pathlib import Path
 
 try:
-    from tutorial_support.common import runtime  # before keras: TensorFlow's start-up, silenced
+    from tutorial_support.common import runtime  # before keras: the backend's start-up, silenced
 except ModuleNotFoundError as missing:  # no virtualenv active, or the requirements not installed
-    print(
-        f"error: {sys.executable} has no {missing.name}: run `make cnn`, or activate .venv "
-        "(. .venv/bin/activate), or pip install -r requirements.txt",
-        file=sys.stderr,
-    )
+    fix = getattr(missing, "fix", "`make {}`, or pip install -r requirements.txt").format("cnn")
+    print(f"error: {sys.executable} has no {missing.name}: run {fix}", file=sys.stderr)
     sys.exit(2)
 
 import keras
@@ -272,9 +269,10 @@ results = {
     "distribution": {
         "strategy": args.strategy,
         "workers": machine.workers,
-        "replicas": machine.strategy.num_replicas_in_sync,
+        "replicas": machine.replicas,
     },
     "precision": policy,
+    "backend": runtime.backend(),  # Keras' backend and its version
     "skipped_files": {split: [str(p) for p in files] for split, files in skipped.items()},
     "timings_s": {**timer.seconds, "per_epoch": epoch_times.seconds, "total": timer.total()},
     "config": cli.flags_as_json(args),

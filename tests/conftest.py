@@ -14,6 +14,7 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 import pytest
 
 from image_fixtures import make_image_folder
+from tutorial_support.backends.choice import chosen, label
 
 ROOT = Path(__file__).resolve().parents[1]
 ANN = ROOT / "1_artificial_neural_networks" / "ann.py"
@@ -140,3 +141,12 @@ def driver_without_gpu(tmp_path_factory):
         ["gcc", "-shared", "-fPIC", "-o", str(folder / "libcuda.so.1"), str(source)], check=True
     )
     return folder
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under JAX or PyTorch, the tests of what only TensorFlow does are skipped, saying why."""
+    if chosen() != "tensorflow":
+        skip = pytest.mark.skip(reason=f"needs TensorFlow (tf.distribute); Keras runs on {label()}")
+        for item in items:
+            if "tensorflow_only" in item.keywords:
+                item.add_marker(skip)

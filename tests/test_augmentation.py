@@ -1,9 +1,12 @@
 """The combined shear/zoom/flip augmentation layer."""
 
 import numpy as np
+import pytest
 
 from tutorial_support.cnn.augmentation import RandomShearZoomFlip
 from tutorial_support.common.runtime import keras
+
+pytestmark = pytest.mark.backends
 
 
 def images(batch=6, size=16):

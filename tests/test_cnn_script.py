@@ -21,8 +21,10 @@ from notebook_runs import (
     shown_figures,
     stderr_text,
 )
+from tutorial_support.backends import choice
 
 
+@pytest.mark.backends
 def test_outputs_and_metrics_agree_with_the_confusion_matrix(tiny_run):
     base, result = tiny_run
     out = base / "out"
@@ -77,6 +79,7 @@ def test_outputs_and_metrics_agree_with_the_confusion_matrix(tiny_run):
     assert f"expected calibration error {calibration['ece']:.4f}" in result.stdout
 
 
+@pytest.mark.backends
 def test_predict_uses_the_saved_model_and_explains(tiny_run, tmp_path, capsys):
     """--predict and --explain, in-process (predict.py is what cnn.py --predict calls)."""
     from tutorial_support.cnn import flags as cnn_flags
@@ -110,6 +113,7 @@ def test_predict_uses_the_saved_model_and_explains(tiny_run, tmp_path, capsys):
     ).stat().st_size > 1000
 
 
+@pytest.mark.backends
 def test_predict_a_folder_of_photos(tiny_run, tmp_path, capsys, monkeypatch):
     """--predict FOLDER: a verdict for each image in it (not in its sub-folders), a warning that
     names the files that are not images, predictions.csv, and progress for a large folder."""
@@ -164,6 +168,7 @@ def test_predict_a_folder_of_photos(tiny_run, tmp_path, capsys, monkeypatch):
         )
 
 
+@pytest.mark.tensorflow_only
 def test_mirrored_strategy_on_two_logical_cpus(tiny_run, tmp_path):
     base, _ = tiny_run
     result = run_cnn(
@@ -184,6 +189,24 @@ def test_mirrored_strategy_on_two_logical_cpus(tiny_run, tmp_path):
     assert metrics["distribution"] == {"strategy": "mirrored", "workers": 1, "replicas": 2}
 
 
+@pytest.mark.backends
+@pytest.mark.skipif(choice.chosen() == "tensorflow", reason="TensorFlow runs every strategy")
+@pytest.mark.parametrize("strategy", ["mirrored", "multiworker"])
+def test_strategies_under_another_backend_say_to_use_tensorflow(tiny_run, tmp_path, strategy):
+    base, _ = tiny_run
+    result = run_cnn(
+        "--data", base / "data", "--output-dir", tmp_path / "out", "--strategy", strategy, *QUICK
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: --strategy mirrored and multiworker need Keras on TensorFlow (tf.distribute); this "
+        f"run is on {choice.label()}: run with KERAS_BACKEND=tensorflow (make cnn), or without "
+        "--strategy"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.backends
 def test_default_strategy_records_one_worker(tiny_run):
     base, _ = tiny_run
     metrics = json.loads((base / "out" / "metrics.json").read_text())
@@ -209,6 +232,7 @@ def tf_config(ports, index: int) -> str:
     )
 
 
+@pytest.mark.tensorflow_only
 def test_two_workers_train_together_and_only_the_chief_writes(tiny_run, tmp_path):
     base, _ = tiny_run
     ports = free_ports(2)
@@ -264,6 +288,7 @@ def test_two_workers_train_together_and_only_the_chief_writes(tiny_run, tmp_path
     assert len(metrics["history"]["val_accuracy"]) == 2
 
 
+@pytest.mark.tensorflow_only
 def test_a_worker_alone_gives_up_with_one_line(tiny_run, tmp_path):
     base, _ = tiny_run
     result = run_cnn(
@@ -286,6 +311,7 @@ def test_a_worker_alone_gives_up_with_one_line(tiny_run, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.tensorflow_only
 @pytest.mark.parametrize(
     "config, message",
     [

@@ -9,11 +9,15 @@ import tutorial_support
 PACKAGE = Path(tutorial_support.__file__).parent
 # which rooms each room may import from
 ALLOWED = {
-    "common": {"common"},
-    "fast": {"common", "fast"},
+    "backends": {"backends"},
+    "common": {"common", "backends"},
+    "fast": {"common", "fast", "backends"},
     "ann": {"common", "fast", "ann"},
-    "cnn": {"common", "cnn"},
+    "cnn": {"common", "cnn", "backends"},
 }
+# the only modules that name a backend's own package or ask which backend runs
+BACKEND_SPECIFIC = {"backends", "cnn/distributed.py"}
+BACKEND_PACKAGES = {"tensorflow", "jax", "torch"}
 
 
 def modules():
@@ -48,3 +52,23 @@ def test_every_module_is_at_most_300_lines_and_on_the_map():
         assert path.name == "__init__.py" or f"``{path.stem}``" in the_map, path.name
     for room in ALLOWED:
         assert f"``{room}/``" in the_map
+
+
+def test_backend_specific_code_lives_in_backends():
+    """Everywhere else speaks keras.ops; only backends/ (and tf.distribute's distributed.py)
+    imports TensorFlow, JAX or PyTorch, or asks which backend runs."""
+    for path in modules():
+        where = path.relative_to(PACKAGE)
+        if where.parts[0] in BACKEND_SPECIFIC or str(where) in BACKEND_SPECIFIC:
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                assert not {a.name.split(".")[0] for a in node.names} & BACKEND_PACKAGES, where
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                assert node.module.split(".")[0] not in BACKEND_PACKAGES, where
+                assert "chosen" not in {a.name for a in node.names}, where
+            elif isinstance(node, ast.Attribute):
+                assert node.attr != "backend" or not (
+                    isinstance(node.value, ast.Attribute) and node.value.attr == "backend"
+                ), where  # keras.backend.backend()

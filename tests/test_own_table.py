@@ -57,6 +57,7 @@ def patients(tmp_path_factory):
     return folder, result
 
 
+@pytest.mark.backends
 def test_two_classes_of_ones_own_run_every_step(patients):
     folder, result = patients
     metrics = json.loads((folder / "out" / "metrics.json").read_text())
@@ -178,6 +179,7 @@ def test_predict_only_on_a_table_of_ones_own(patients, capsys):
     )
 
 
+@pytest.mark.backends
 def test_three_classes_wine(tmp_path):
     wine = load_wine(as_frame=True)
     table = wine.frame.rename(columns={"target": "cultivar"})

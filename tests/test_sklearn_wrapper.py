@@ -21,6 +21,8 @@ from tutorial_support.common.runtime import keras
 from tutorial_support.fast.cross_validation import cross_validate_details
 from tutorial_support.fast.training import fit_copies
 
+pytestmark = pytest.mark.backends
+
 
 class BuildWithoutInput:
     """A Sequential network without keras.Input and uncompiled: the wrapper builds and compiles it.

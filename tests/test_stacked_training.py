@@ -11,6 +11,8 @@ from tutorial_support.fast.cross_validation import cross_validate
 from tutorial_support.fast.sklearn_wrapper import KerasClassifier
 from tutorial_support.fast.training import fit, fit_copies
 
+pytestmark = pytest.mark.backends
+
 
 def build_small(optimizer="adam", dropout=0.0, n_classes=2):
     """The tutorial's network shape (ann.py builds the same); a softmax for three classes or

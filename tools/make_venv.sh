@@ -1,17 +1,25 @@
 #!/bin/sh
-# Make the virtualenv the Makefile's targets run in, with a Python that TensorFlow supports.
+# Make the virtualenv the Makefile's targets run in, with a Python that the Keras backend supports.
 #
-#   sh tools/make_venv.sh VENV STAMP    create VENV (if needed), install requirements.txt, touch STAMP
+#   sh tools/make_venv.sh VENV STAMP    create VENV (if needed), install the requirements, touch STAMP
 #   sh tools/make_venv.sh --check VENV  only say which Python would be used (the tests call this)
 #
-# The Python: $PYTHON when given; else the first of python3.13 ... python3.10, python3
-# whose version, asked by running it, TensorFlow 2.21 supports; else, where uv is on the
-# PATH, a Python 3.13 that uv fetches. Otherwise a short message and exit status 2, with
-# nothing left in VENV. GPU=1 also installs TensorFlow's NVIDIA GPU build.
+# BACKEND=tensorflow (the default; requirements.txt), jax (requirements-jax.txt) or torch
+# (requirements-torch.txt). The Python: $PYTHON when given; else the first of python3.14 ...
+# python3.10, python3 whose version, asked by running it, the backend supports; else, where uv
+# is on the PATH, a Python 3.13 that uv fetches. Otherwise a short message and exit status 2,
+# with nothing left in VENV. GPU=1 also installs TensorFlow's NVIDIA GPU build.
 set -u
-SUPPORTED="3.10 3.11 3.12 3.13"   # widen when TensorFlow ships wheels for a newer Python
-RANGE="3.10-3.13"
-TENSORFLOW="TensorFlow 2.21"
+# widen when a backend ships wheels for a newer Python
+case "${BACKEND:-tensorflow}" in
+    jax) SUPPORTED="3.11 3.12 3.13 3.14"; RANGE="3.11-3.14"; TENSORFLOW="JAX 0.10-0.12"
+         REQUIREMENTS=requirements-jax.txt ;;
+    torch) SUPPORTED="3.10 3.11 3.12 3.13 3.14"; RANGE="3.10-3.14"; TENSORFLOW="PyTorch 2.13-2.15"
+           REQUIREMENTS=requirements-torch.txt ;;
+    *) SUPPORTED="3.10 3.11 3.12 3.13"; RANGE="3.10-3.13"; TENSORFLOW="TensorFlow 2.21"
+       REQUIREMENTS=requirements.txt ;;
+esac
+OTHERS="3.14"   # Pythons that only JAX and PyTorch support: make offers them instead
 
 check_only=0
 if [ "${1:-}" = "--check" ]; then check_only=1; shift; fi
@@ -28,6 +36,10 @@ is_supported() {
 say() { printf '%s\n' "$*" >&2; }
 no_python() {  # $1: what was found instead
     say "No Python that $TENSORFLOW supports ($RANGE) was found$1."
+    case " $OTHERS " in *" ${seen:-none} "*)
+        [ "${BACKEND:-tensorflow}" = tensorflow ] &&
+            say "JAX and PyTorch support Python $seen: make ann BACKEND=jax (or BACKEND=torch) uses it." ;;
+    esac
     say "Get one, then run make again:"
     say "  - uv python install 3.13            (uv: https://docs.astral.sh/uv/)"
     say "  - your system's package manager     (e.g. apt install python3.12, brew install python@3.13)"
@@ -51,19 +63,21 @@ if [ -e "$venv/bin/python" ]; then
 else
     python=""
     found=""
+    seen=""  # the version of the first Python found, when none is supported
     made=0
     if [ -n "${PYTHON:-}" ]; then
         have=$(version_of "$PYTHON")
+        seen=$have
         if ! is_supported "$have"; then
             no_python "; PYTHON=$PYTHON is ${have:+Python }${have:-not a Python that runs}"
         fi
         python=$PYTHON
         why="PYTHON=$PYTHON"
     else
-        for candidate in python3.13 python3.12 python3.11 python3.10 python3; do
+        for candidate in python3.14 python3.13 python3.12 python3.11 python3.10 python3; do
             path=$(command -v "$candidate" 2>/dev/null) || continue
             have=$(version_of "$path")
-            [ -n "$have" ] && [ -z "$found" ] && found="; $candidate is Python $have"
+            [ -n "$have" ] && [ -z "$found" ] && found="; $candidate is Python $have" && seen=$have
             if is_supported "$have"; then python=$path; break; fi
         done
     fi
@@ -86,13 +100,13 @@ else
 fi
 
 # Install the requirements; a failed install leaves no half-made virtualenv behind.
-if ! { "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt &&
+if ! { "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" &&
        { [ -z "${GPU:-}" ] || "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "tensorflow[and-cuda]~=2.21.0"; }; }; then
     if [ "${made:-0}" = 1 ]; then
         rm -rf "$venv"
-        say "installing requirements.txt into $venv failed (see above); $venv was removed: run make again"
+        say "installing $REQUIREMENTS into $venv failed (see above); $venv was removed: run make again"
     else
-        say "installing requirements.txt into $venv failed (see above): run make again"
+        say "installing $REQUIREMENTS into $venv failed (see above): run make again"
     fi
     exit 2
 fi

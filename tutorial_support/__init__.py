@@ -2,8 +2,17 @@
 
 A map of every module, room by room. No chapter's room imports the other chapter's.
 
+``backends/``: what Keras does not abstract, the same function for TensorFlow, JAX and PyTorch
+    ``choice``     which backend runs, read as Keras reads it (KERAS_BACKEND, keras.json)
+    ``startup``    the backend imported quietly; its GPUs, versions, steps per call
+    ``epochs``     one compiled epoch of the stacked trainer (XLA; PyTorch's eager steps)
+    ``gradients``  the gradient Grad-CAM needs (GradientTape, jax.grad, torch.autograd)
+    ``batches``    chapter 2's batches: tf.data under TensorFlow, a PyDataset elsewhere
+    Everywhere else speaks ``keras.ops``; only ``cnn/distributed`` (tf.distribute) is
+    TensorFlow's alone.
+
 ``common/``: what both chapters share
-    ``runtime``   TensorFlow started quietly, the device line, precision, seeding, timers
+    ``runtime``   the backend started quietly, the device line, precision, seeding, timers
     ``cli``       the flags both scripts share, the SETTINGS cell, number types for flags
     ``errors``    ``TutorialError``: one plain line and exit status 2 (in a notebook, the line)
     ``data``      where the data sets live: a folder you point at, or a verified download
@@ -36,7 +45,7 @@ A map of every module, room by room. No chapter's room imports the other chapter
     ``images``        decoding photos into arrays, with a cache; the batches
     ``augmentation``  ImageDataGenerator's shear, zoom and flip as one Keras layer
     ``machines``      the strategy, chosen once, and the one training and prediction path
-    ``distributed``   MirroredStrategy, and the training loop across machines
+    ``distributed``   MirroredStrategy, and the training loop across machines (TensorFlow)
     ``explain``       Grad-CAM and the most confident mistakes
     ``figures``       heatmaps over photos, the gallery of mistakes
     ``reports``       the verdict on one image, its confidence, captions
@@ -45,12 +54,17 @@ A map of every module, room by room. No chapter's room imports the other chapter
 
 import importlib.util as _util
 
+from tutorial_support.backends import choice as _choice
+
 # A Python without the tutorial's requirements (no virtualenv active, or requirements.txt not
-# installed) stops here, at the first import, naming the missing package; the scripts turn
-# that into one line. find_spec only looks for a package, it does not import it.
-for _name in ("tensorflow", "keras", "sklearn", "pandas", "matplotlib", "PIL"):
+# installed) stops here, at the first import, naming the missing package (the chosen backend's:
+# tensorflow, jax or torch); the scripts turn that into one line. find_spec only looks for a
+# package, it does not import it.
+for _name in (_choice.package(), "keras", "sklearn", "pandas", "matplotlib", "PIL"):
     if _util.find_spec(_name) is None:
-        raise ModuleNotFoundError(f"No module named {_name!r}", name=_name)
+        _missing = ModuleNotFoundError(f"No module named {_name!r}", name=_name)
+        _missing.fix = _choice.install_hint()  # what the scripts tell the reader to run
+        raise _missing
 
 
 def __getattr__(name: str):

@@ -26,23 +26,27 @@ import time
 
 import numpy as np
 
+from tutorial_support.backends import startup
+from tutorial_support.backends.choice import chosen, label
 from tutorial_support.common.errors import TutorialError
-from tutorial_support.common.runtime import keras, tf
+from tutorial_support.common.runtime import keras
+
+# tf.distribute is TensorFlow's alone: under another backend --strategy stops here, with one line
+if chosen() != "tensorflow":
+    raise TutorialError(
+        f"--strategy mirrored and multiworker need Keras on TensorFlow (tf.distribute); this run "
+        f"is on {label()}: run with KERAS_BACKEND=tensorflow (make cnn), or without --strategy"
+    )
+tf = startup.tensorflow()
 
 
-def strategy_for(name: str = "default"):
-    """The tf.distribute strategy for "default" (one device) or "mirrored".
-
-    "mirrored" copies the model onto every local GPU and splits each batch between
+def mirrored_strategy():
+    """MirroredStrategy: copies the model onto every local GPU and splits each batch between
     them (the way to grow past one GPU; MultiWorkerMirroredStrategy does the same
     across machines). Without a GPU it splits the CPU into two logical devices and
     mirrors over those: no faster, but the same code path, so it can be tried and
     tested anywhere. Call it before anything else uses TensorFlow's devices.
     """
-    if name == "default":
-        return tf.distribute.get_strategy()
-    if name != "mirrored":
-        raise ValueError(f"unknown strategy {name!r}")
     if tf.config.list_physical_devices("GPU"):
         return tf.distribute.MirroredStrategy()
     cpu = tf.config.list_physical_devices("CPU")[0]

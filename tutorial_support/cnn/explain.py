@@ -10,21 +10,24 @@ keras.io's Grad-CAM example builds its model from ``model.inputs`` and a layer's
 ``output``, which a ``Sequential`` model loaded from a file does not always have ("The
 layer sequential has never been called and thus has no defined output"). Here the
 layers are called again on a fresh ``keras.Input``, which works for any ``Sequential``
-network, as trained or as reloaded, and reuses its weights.
+network, as trained or as reloaded, and reuses its weights: once up to the feature maps, and
+once from them to the scores, whose gradient backends/gradients.py takes on each backend.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tutorial_support.common.runtime import keras, tf
+from tutorial_support.backends.gradients import gradient
+from tutorial_support.common.runtime import keras
 
 _FLAT = (keras.layers.Flatten, keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)
 _POOL = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D, keras.layers.Dropout)
 
 
-def gradcam_model(model: keras.Sequential) -> keras.Model:
-    """A model with two outputs: the last convolutional feature maps and the class scores.
+def _split(model: keras.Sequential) -> tuple[keras.Model, keras.Model]:
+    """Two models whose composition is ``model`` up to its output activation: the image to the last
+    convolutional feature maps, and those maps to the class scores.
 
     The feature maps are those of the last layer before the network flattens them, skipping
     pooling: the output of the last convolution, after its activation. The class scores are
@@ -43,11 +46,14 @@ def gradcam_model(model: keras.Sequential) -> keras.Model:
         )
     last_maps = max(i for i in range(flat) if not isinstance(layers[i], _POOL))
     inputs = keras.Input(shape=model.input_shape[1:])
-    x, maps = inputs, None
-    for i, layer in enumerate(layers[:-1]):
+    x = inputs
+    for layer in layers[: last_maps + 1]:
         x = layer(x)
-        if i == last_maps:
-            maps = x
+    features = keras.Model(inputs, x)
+    maps = keras.Input(shape=x.shape[1:])
+    x = maps
+    for layer in layers[last_maps + 1 : -1]:
+        x = layer(x)
     # the output layer without its activation: z = x W + b, in float32 (mixed precision computes in
     # 16 bits)
     logits = keras.ops.matmul(
@@ -55,7 +61,7 @@ def gradcam_model(model: keras.Sequential) -> keras.Model:
     )
     if output.use_bias:
         logits = logits + keras.ops.cast(output.bias, "float32")
-    return keras.Model(inputs, [maps, logits])
+    return features, keras.Model(maps, logits)
 
 
 def class_scores(logits: np.ndarray) -> np.ndarray:
@@ -71,10 +77,10 @@ def logits(model: keras.Sequential, images: np.ndarray, batch_size: int = 256) -
     Where a probability has rounded to exactly 1.0 in float32, the logit still says how sure
     the network is: p = 0.9993 is a logit of 7.3, p = 1.0000 may be 12 or 40.
     """
-    explainer = gradcam_model(model)
+    features, head = _split(model)
     rows = [
-        np.asarray(
-            explainer(np.asarray(images[i : i + batch_size], dtype=np.float32), training=False)[1]
+        keras.ops.convert_to_numpy(
+            head(features(np.asarray(images[i : i + batch_size], dtype=np.float32)))
         )
         for i in range(0, len(images), batch_size)
     ]
@@ -92,23 +98,28 @@ def gradcam(
     0 and would give a blank map, while its logit still has one. For one sigmoid output,
     class 1's score is the logit z and class 0's is -z.
     """
-    explainer = gradcam_model(model)
-    x = tf.convert_to_tensor(np.asarray(images, dtype=np.float32))
-    with tf.GradientTape() as tape:
-        maps, z = explainer(x, training=False)
-        scores = tf.concat([-z, z], axis=-1) if z.shape[-1] == 1 else z
-        if classes is None:
-            classes = np.argmax(scores.numpy(), axis=-1)
-        chosen = tf.gather(scores, np.asarray(classes), axis=1, batch_dims=1)
+    features, head = _split(model)
+    images = np.asarray(images, dtype=np.float32)
     # mixed precision computes the maps in 16 bits: the arithmetic below is done in float32
-    gradients = tf.cast(tape.gradient(chosen, maps), tf.float32)
-    maps = tf.cast(maps, tf.float32)
+    maps = keras.ops.convert_to_numpy(keras.ops.cast(features(images), "float32"))
+    if classes is None:
+        classes = np.argmax(class_scores(keras.ops.convert_to_numpy(head(maps))), axis=-1)
+    chosen = keras.ops.one_hot(
+        np.asarray(classes), 2 if head.output_shape[-1] == 1 else head.output_shape[-1]
+    )
+
+    def chosen_scores(maps):  # each image's score of its class, summed: its gradient is per image
+        z = head(maps)
+        scores = keras.ops.concatenate([-z, z], axis=-1) if z.shape[-1] == 1 else z
+        return keras.ops.sum(scores * chosen)
+
+    gradients = gradient(chosen_scores, maps)
     # how much each map helps the class
-    weights = tf.reduce_mean(gradients, axis=(1, 2), keepdims=True)
-    heat = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1))  # (n, h, w): only what argued for it
-    heat = heat / tf.maximum(tf.reduce_max(heat, axis=(1, 2), keepdims=True), 1e-12)
-    heat = tf.image.resize(heat[..., None], x.shape[1:3], method="bilinear")[..., 0]
-    return np.clip(heat.numpy(), 0.0, 1.0)
+    weights = gradients.mean(axis=(1, 2), keepdims=True)
+    heat = np.maximum((weights * maps).sum(axis=-1), 0.0)  # (n, h, w): only what argued for it
+    heat = heat / np.maximum(heat.max(axis=(1, 2), keepdims=True), 1e-12)
+    heat = keras.ops.image.resize(heat[..., None], images.shape[1:3], interpolation="bilinear")
+    return np.clip(keras.ops.convert_to_numpy(heat)[..., 0], 0.0, 1.0)
 
 
 def most_confident_mistakes(

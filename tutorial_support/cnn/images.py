@@ -31,8 +31,9 @@ try:  # HEIC/HEIF photos (an iPhone's default), where the optional plugin is ins
 except ImportError:
     HEIF_READER = None
 
+from tutorial_support.backends.batches import image_batches
 from tutorial_support.common.errors import TutorialError
-from tutorial_support.common.runtime import cpu_count, tf
+from tutorial_support.common.runtime import cpu_count
 
 CACHE_VERSION = 2  # bump when the decoding below changes (2: EXIF orientation applied)
 
@@ -225,19 +226,12 @@ def warn_skipped(image_set: ImageSet, folder: Path) -> None:
             )
 
 
-def as_dataset(image_set: ImageSet, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
-    """Decoded uint8 images in memory -> shuffled (each epoch) float batches, prefetched."""
+def as_dataset(image_set: ImageSet, batch_size: int, shuffle: bool, seed: int):
+    """Decoded uint8 images in memory -> float batches (shuffled afresh each epoch), for
+    ``model.fit`` and ``model.predict``: a tf.data pipeline or a PyDataset (backends/batches.py)."""
     # labels: 0.0/1.0 for a sigmoid output, class numbers for a softmax one
     labels = image_set.labels.astype("float32" if len(image_set.class_names) == 2 else "int32")
-    dataset = tf.data.Dataset.from_tensor_slices((image_set.images, labels))
-    if shuffle:
-        dataset = dataset.shuffle(len(image_set.labels), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y)).prefetch(2)
-    # tf.data's autotuner (AUTOTUNE) stalled the training for about a second per
-    # epoch on a 2-core CPU; one batch prepared ahead is all this model needs.
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return dataset.with_options(options)
+    return image_batches(image_set.images, labels, batch_size, shuffle, seed)
 
 
 def load_training_and_test(

@@ -1,53 +1,20 @@
-"""TensorFlow start-up: quiet logs, the device line, precision, seeding and timing.
+"""The start-up: the backend imported quietly, the device line, precision, seeding and timing.
 
-Import this module before ``keras``: it imports TensorFlow with its C++ start-up
-messages silenced, so the reader sees the tutorial's output rather than log noise.
+Import this module before ``keras``: under TensorFlow it imports TensorFlow with its C++
+start-up messages silenced, so the reader sees the tutorial's output rather than log noise.
+The backend is Keras' own choice (``KERAS_BACKEND``, or keras.json; TensorFlow otherwise):
+backends/startup.py answers each question for TensorFlow, JAX and PyTorch.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-# Keep TensorFlow's C++ logging to errors, and keep Keras on TensorFlow (the backend
-# that finds an NVIDIA GPU) unless the reader chose another one.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
-
-def _import_tensorflow_quietly():
-    """Import TensorFlow with stderr pointed at /dev/null.
-
-    Some start-up lines ("oneDNN custom operations are on", "Could not find cuda
-    drivers") are written by C++ code before TF_CPP_MIN_LOG_LEVEL is read, so the
-    only way to hide them is to silence the file descriptor for the import.
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        import tensorflow
-
-        # The first look for a GPU loads the NVIDIA driver if there is one. On a machine with a
-        # driver but no usable GPU (a laptop with the GPU switched off, a container without
-        # one), TensorFlow then logs "failed call to cuInit" as an ERROR, which even
-        # TF_CPP_MIN_LOG_LEVEL=2 lets through. Looking now, while stderr is silenced, keeps that
-        # out of the tutorial's output; TensorFlow remembers the answer for later calls.
-        tensorflow.config.list_physical_devices("GPU")
-    finally:
-        os.dup2(saved, 2)
-        os.close(devnull)
-        os.close(saved)
-    tensorflow.get_logger().setLevel("ERROR")
-    return tensorflow
-
-
-tf = _import_tensorflow_quietly()
-import keras  # after TensorFlow, so that its import is the quiet one
+from tutorial_support.backends import startup
+from tutorial_support.backends.startup import keras
 
 
 def cpu_count() -> int:
@@ -58,26 +25,20 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def setup_device() -> str:
-    """Let TensorFlow use every GPU it finds (memory growth on) and describe the device.
+def backend() -> dict:
+    """What metrics.json records of the backend: its name and the versions."""
+    return startup.record()
 
-    Returns one line such as "Training on GPU: NVIDIA H100 80GB HBM3 | TensorFlow
-    2.21.0, Keras 3.15.1" or "Training on CPU, 2 cores | ...".
+
+def setup_device() -> str:
+    """Let the backend use every GPU it finds and describe the device.
+
+    Returns one line such as "Training on GPU: NVIDIA H100 80GB HBM3 | Keras 3.15.1 on
+    TensorFlow 2.21.0" or "Training on CPU, 2 cores | Keras 3.15.1 on JAX 0.10.2".
     """
-    gpus = tf.config.list_physical_devices("GPU")
-    names = []
-    for gpu in gpus:
-        try:
-            tf.config.experimental.set_memory_growth(gpu, True)
-        except RuntimeError:  # already initialised: growth can no longer change
-            pass
-        details = tf.config.experimental.get_device_details(gpu)
-        names.append(details.get("device_name", gpu.name))
-    if names:
-        device = f"GPU: {', '.join(names)}"
-    else:
-        device = f"CPU, {cpu_count()} cores"
-    return f"Training on {device} | TensorFlow {tf.__version__}, Keras {keras.__version__}"
+    names = [name for name, _ in startup.gpus()]
+    device = f"GPU: {', '.join(names)}" if names else f"CPU, {cpu_count()} cores"
+    return f"Training on {device} | {startup.versions()}"
 
 
 def mixed_precision_policy(mode: str = "auto") -> str:
@@ -86,17 +47,18 @@ def mixed_precision_policy(mode: str = "auto") -> str:
     Mixed precision keeps the weights in float32 but computes in 16 bits: float16
     on an NVIDIA GPU, bfloat16 on a CPU. It only pays where the hardware computes
     16-bit numbers natively (tensor cores from compute capability 7.0; AVX512-BF16
-    or AMX on x86 CPUs), so "auto" turns it on there and nowhere else.
+    or AMX on x86 CPUs, with TensorFlow's kernels), so "auto" turns it on there and nowhere
+    else.
     """
     if mode == "off":
         return "float32"
-    gpus = tf.config.list_physical_devices("GPU")
+    gpus = startup.gpus()
     if gpus:
-        capability = tf.config.experimental.get_device_details(gpus[0]).get(
-            "compute_capability", (0, 0)
-        )
+        capability = gpus[0][1] or (0, 0)
         return "mixed_float16" if mode == "on" or capability >= (7, 0) else "float32"
-    return "mixed_bfloat16" if mode == "on" or _cpu_has_bfloat16() else "float32"
+    if mode == "on" or (startup.fast_cpu_bfloat16() and _cpu_has_bfloat16()):
+        return "mixed_bfloat16"
+    return "float32"
 
 
 def _cpu_has_bfloat16() -> bool:
@@ -108,7 +70,7 @@ def _cpu_has_bfloat16() -> bool:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and TensorFlow so one seed gives the same figures."""
+    """Seed Python, NumPy and the backend so one seed gives the same figures."""
     keras.utils.set_random_seed(seed)
 
 

@@ -2,7 +2,7 @@
 
 Cross-validation trains the same network ten times, once per fold. For a network
 of 11 -> 6 -> 6 -> 1 units fed 10 rows at a time, almost all of the time of
-``model.fit`` goes into TensorFlow's per-step overhead, not arithmetic. Two things
+``model.fit`` goes into the framework's per-step overhead, not arithmetic. Two things
 remove it here, without changing the maths:
 
 1. The copies are *stacked*: every Dense layer holds one weight matrix per copy
@@ -12,8 +12,9 @@ remove it here, without changing the maths:
    and Adam (or RMSprop) updates each weight from its own gradient alone: each fold
    is trained exactly as if it were trained alone.
 2. A whole epoch (every step: pick the batch, forward, gradients, optimizer update)
-   is one XLA-compiled TensorFlow call, so Python and TensorFlow are entered once
-   per epoch instead of once per step.
+   is one compiled call (XLA under TensorFlow and JAX: backends/epochs.py), so Python and
+   the backend are entered once per epoch instead of once per step. PyTorch runs the
+   steps eagerly, one by one.
 
 Every copy starts from the same initial weights and sees its rows in the same
 shuffled order, as ``cross_val_score`` does when it clones an estimator with a
@@ -32,7 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tutorial_support.common.runtime import keras, tf
+from tutorial_support.backends.epochs import compiled_epoch
+from tutorial_support.common.runtime import keras
 
 ops = keras.ops
 # XLA compiles an epoch into one fast kernel, but compiling costs about a second: worth it for
@@ -123,42 +125,18 @@ def _unstack(stacked: keras.Model, template: keras.Model) -> list[keras.Model]:
     return models
 
 
-def _epoch_function(
-    model: keras.Model, optimizer, features, targets, jit_compile: bool, softmax: bool
-):
-    """One compiled call that runs a whole epoch of steps for all the copies."""
-    features = tf.constant(features, dtype=tf.float32)
-    targets = (
-        tf.constant(targets) if softmax else tf.constant(targets.reshape(-1, 1), dtype=tf.float32)
-    )
+def _step_loss(softmax: bool):
+    """The loss of one step for all the copies, each copy's mean loss and its accuracy over its own
+    rows (``w``: 1 for a row, 0 for the padding that fills a last, shorter batch up)."""
 
-    @tf.function(jit_compile=jit_compile)
-    def run_epoch(batches, weights):
-        # batches: (steps, copies, batch) row numbers; weights: 1 for a row, 0 for the
-        # padding that fills a last, shorter batch up to the batch size.
-        def step(i, total_loss, total_accuracy):
-            x = tf.gather(features, batches[i])
-            y = tf.gather(targets, batches[i])
-            rows = tf.reduce_sum(weights[i], axis=1)
-            with tf.GradientTape() as tape:
-                p = model(x, training=True)
-                per_row, right = _loss_and_hits(y, p, softmax)  # (copies, batch) each
-                per_copy = tf.reduce_sum(per_row * weights[i], axis=1) / rows
-                loss = tf.reduce_sum(per_copy)  # each copy's gradient is its own
-            gradients = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-            accuracy = tf.reduce_sum(right * weights[i], axis=1) / rows
-            return i + 1, total_loss + per_copy, total_accuracy + accuracy
+    def step_loss(y, p, w):
+        rows = ops.sum(w, axis=1)
+        per_row, right = _loss_and_hits(y, p, softmax)  # (copies, batch) each
+        per_copy = ops.sum(per_row * w, axis=1) / rows
+        loss = ops.sum(per_copy)  # each copy's gradient is its own
+        return loss, per_copy, ops.sum(right * w, axis=1) / rows
 
-        steps = tf.shape(batches)[0]
-        zeros = tf.zeros(tf.shape(batches)[1])
-        _, total_loss, total_accuracy = tf.while_loop(
-            lambda i, *_: i < steps, step, (tf.constant(0), zeros, zeros)
-        )
-        # the epoch's mean of the batch losses and accuracies, as Keras reports them
-        return total_loss / tf.cast(steps, tf.float32), total_accuracy / tf.cast(steps, tf.float32)
-
-    return run_epoch
+    return step_loss
 
 
 def _batches(train_sets: np.ndarray, order: np.ndarray, batch_size: int):
@@ -186,7 +164,9 @@ def _validation_step(model: keras.Model, features, targets, softmax: bool):
     """Each copy's loss and accuracy on its own validation rows (features: copies x rows x
     inputs)."""
     loss, right = _loss_and_hits(targets, model(features, training=False), softmax)
-    return np.asarray(ops.mean(loss, axis=1)), np.asarray(ops.mean(right, axis=1))
+    return ops.convert_to_numpy(ops.mean(loss, axis=1)), ops.convert_to_numpy(
+        ops.mean(right, axis=1)
+    )
 
 
 def train_stacked(
@@ -226,7 +206,9 @@ def train_stacked(
         # twice
         optimizer.build(stacked.trainable_variables)
         jit = epochs * -(-size // batch_size) >= XLA_FROM_STEPS
-        run_epoch = _epoch_function(stacked, optimizer, X, y, jit_compile=jit, softmax=softmax)
+        run_epoch = compiled_epoch(
+            stacked, optimizer, X, y if softmax else y.reshape(-1, 1), _step_loss(softmax), jit
+        )
         shuffle = np.random.default_rng(seed)
         stacked_rows = np.stack([train_sets[i] for i in members])
         history = {"loss": [], "accuracy": []}
@@ -247,7 +229,7 @@ def train_stacked(
         )
         for epoch in range(epochs):
             batches, weights = _batches(stacked_rows, shuffle.permutation(size), batch_size)
-            loss, accuracy = (np.asarray(v) for v in run_epoch(batches, weights))
+            loss, accuracy = run_epoch(batches, weights)
             history["loss"].append(loss)
             history["accuracy"].append(accuracy)
             if validation_size:

@@ -3,8 +3,8 @@
 ``fit(model, X, y, batch_size=10, epochs=100)`` takes the same steps as
 ``model.fit(X, y, batch_size=10, epochs=100)``: shuffled batches every epoch, the model's own
 optimizer and loss, a progress bar, and the history it returns. What it does differently is
-how: each epoch is one compiled TensorFlow call (stacked.py), not one call per batch, which
-for a network of 11 -> 6 -> 6 -> 1 units is many times faster (docs/speed.md measures it).
+how: each epoch is one compiled call (stacked.py; eager steps under PyTorch), not one call per
+batch, which for a network of 11 -> 6 -> 6 -> 1 units is many times faster (docs/speed.md).
 ``predict_probabilities`` is ``model.predict`` for Dense networks, computed with NumPy.
 ``fit_copies`` trains several copies at once, one per cross-validation fold.
 """
@@ -41,7 +41,7 @@ def fit(
 
     The same steps (shuffled batches of ``batch_size`` every epoch, the model's own
     optimizer and loss) with the same kind of progress bar, but each epoch is one
-    compiled TensorFlow call. Returns the history: loss and accuracy per epoch, and
+    compiled call. Returns the history: loss and accuracy per epoch, and
     with ``validation_data=(X_val, y_val)`` also val_loss and val_accuracy.
     """
     rows = [np.arange(len(y))]

@@ -1,0 +1,151 @@
+"""Backend benchmark: both chapters' default runs on Keras' TensorFlow, JAX and PyTorch backends,
+in one run, each backend in its own virtualenv (.venv, .venv-jax, .venv-torch: make venv
+BACKEND=...). Writes docs/measurements.md.
+
+    python benchmarks/bench_backends.py                     # every backend whose venv exists
+    python benchmarks/bench_backends.py --seeds 5           # chapter 1 also on seeds 1-4
+    python benchmarks/bench_backends.py --cnn-epochs 25:3:1 # chapter 2's epochs per backend
+
+Chapter 1 is ann.py's default run; chapter 2 is cnn.py with the tutorial network. PyTorch steps
+eagerly (backends/epochs.py), which makes its runs long on a CPU: --torch-seeds sets how many
+seeds it gets. Also measured: each virtualenv's size on disk, and the download of PyPI's
+Linux torch wheel (the CUDA build, with its NVIDIA wheels) where this machine's pip can see it.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from measurements import percent, write_section
+
+ROOT = Path(__file__).resolve().parents[1]
+BACKENDS = {  # name -> (label, virtualenv)
+    "tensorflow": ("TensorFlow", ROOT / ".venv"),
+    "jax": ("JAX", ROOT / ".venv-jax"),
+    "torch": ("PyTorch", ROOT / ".venv-torch"),
+}
+
+
+def run(backend: str, script: str, *flags: str) -> tuple[float, dict]:
+    """Wall seconds and metrics.json of one run of ``script`` on ``backend``."""
+    python = BACKENDS[backend][1] / "bin" / "python"
+    with tempfile.TemporaryDirectory() as out:
+        began = time.perf_counter()
+        failed = subprocess.run(
+            [str(python), str(ROOT / script), "--verbose", "0", "--output-dir", out, *flags],
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, "KERAS_BACKEND": backend},
+        ).returncode
+        if failed:  # the script has printed its one-line error
+            sys.exit(failed)
+        return time.perf_counter() - began, json.loads((Path(out) / "metrics.json").read_text())
+
+
+def size_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
+
+
+def torch_cuda_download_mb() -> str | None:
+    """The files pip would download for PyPI's Linux torch (CUDA) wheel, where it can see them."""
+    report = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed"]
+        + ["--report", "-", "torch==2.14.1"],
+        capture_output=True,
+        text=True,
+    )
+    if report.returncode:
+        return None
+    files = [item["download_info"]["url"] for item in json.loads(report.stdout)["install"]]
+    local = [Path(url.removeprefix("file://")) for url in files if url.startswith("file://")]
+    if len(local) < len(files):
+        return None
+    nvidia = sum(p.stat().st_size for p in local if not p.name.startswith("torch-")) / 1e6
+    total = sum(p.stat().st_size for p in local) / 1e6
+    return (
+        f"- PyPI's Linux wheel of torch 2.14.1 (the CUDA build): a download of {total:,.0f} MB, "
+        f"{nvidia:,.0f} MB of it the NVIDIA libraries ({len(local)} wheels)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=5, help="chapter 1 seeds (0 to N-1)")
+    parser.add_argument("--torch-seeds", type=int, default=1, help="chapter 1 seeds on PyTorch")
+    parser.add_argument(
+        "--cnn-epochs", default="25:3:1", help="chapter 2 epochs on TensorFlow:JAX:PyTorch"
+    )
+    args = parser.parse_args()
+    present = [name for name, (_, venv) in BACKENDS.items() if (venv / "bin" / "python").exists()]
+    epochs = dict(zip(BACKENDS, map(int, args.cnn_epochs.split(":"))))
+    ann_lines = [
+        "| backend | seed | wall | test accuracy | 10-fold CV mean | ROC AUC | threshold |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    spread, walls, versions = {}, {}, {}
+    for backend in present:
+        seeds = args.torch_seeds if backend == "torch" else args.seeds
+        rows = []
+        for seed in range(seeds):
+            wall, metrics = run(backend, "1_artificial_neural_networks/ann.py", "--seed", str(seed))
+            versions[backend] = metrics["backend"]["version"]
+            test, cv = metrics["test"], metrics["cv"]
+            rows.append((test["accuracy"], cv["mean"], test["roc_auc"]))
+            walls.setdefault(backend, wall)
+            line = (
+                f"| {BACKENDS[backend][0]} | {seed} | {wall:.1f} s | {percent(test['accuracy'])} | "
+                f"{cv['mean']:.4f} | {test['roc_auc']:.3f} | {metrics['threshold']['value']:.3f} |"
+            )
+            print(line, flush=True)
+            ann_lines.append(line)
+        spread[backend] = rows
+    ann_lines.append("")
+    for backend, rows in spread.items():
+        if len(rows) > 1:
+            accuracy, cv, auc = zip(*rows)
+            ann_lines.append(
+                f"- {versions[backend]}, seeds 0-{len(rows) - 1}: test accuracy "
+                f"{percent(min(accuracy))} to {percent(max(accuracy))} (mean "
+                f"{percent(statistics.mean(accuracy))}), CV mean {min(cv):.4f} to {max(cv):.4f}, "
+                f"ROC AUC {min(auc):.3f} to {max(auc):.3f}"
+            )
+    base = walls.get("tensorflow")
+    for backend, wall in walls.items():
+        ratio = f" ({wall / base:.1f}x TensorFlow's)" if base and backend != "tensorflow" else ""
+        ann_lines.append(f"- default run (seed 0) on {versions[backend]}: {wall:.1f} s{ratio}")
+    print("\n".join(ann_lines[-len(walls) - len(spread) :]), flush=True)
+    write_section("backends-ann", "Chapter 1 on each Keras backend (`ann.py`)", ann_lines)
+
+    cnn_lines = []
+    for backend in present:
+        wall, metrics = run(
+            backend, "2_convolutional_neural_networks/cnn.py", "--epochs", str(epochs[backend])
+        )
+        per_epoch = metrics["timings_s"]["per_epoch"]
+        line = (
+            f"- {metrics['backend']['version']}, {epochs[backend]} epochs in "
+            f"{metrics['precision']}: test accuracy {percent(metrics['test']['accuracy'])}, "
+            f"{statistics.mean(per_epoch):.1f} s an epoch, {wall:.0f} s wall"
+        )
+        print(line, flush=True)
+        cnn_lines.append(line)
+    write_section("backends-cnn", "Chapter 2 on each Keras backend (`cnn.py`, seed 0)", cnn_lines)
+
+    size_lines = [
+        f"- {BACKENDS[b][1].name}: {size_mb(BACKENDS[b][1]):,.0f} MB on disk "
+        f"({versions.get(b, BACKENDS[b][0])}, Keras and the course's other packages)"
+        for b in present
+    ]
+    download = torch_cuda_download_mb()
+    size_lines += [download] if download else []
+    print("\n".join(size_lines), flush=True)
+    write_section("backends-install", "What each backend installs", size_lines)
+
+
+if __name__ == "__main__":
+    main()

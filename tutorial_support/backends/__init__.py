@@ -1,0 +1,1 @@
+"""What Keras does not abstract, once per backend: TensorFlow, JAX and PyTorch (see the map)."""

@@ -1,0 +1,139 @@
+"""One epoch of training steps for the stacked networks of fast/stacked.py, as one compiled call
+where the backend can compile it.
+
+``compiled_epoch(model, optimizer, features, targets, step_loss, jit_compile)`` returns
+``run_epoch(batches, weights)``: it takes every step of an epoch (``batches``: steps x copies x
+batch row numbers; ``weights``: 1 for a row, 0 for padding), updates the model's weights with the
+optimizer's own rule, and returns each copy's mean loss and accuracy over the steps, as NumPy.
+``step_loss(y, p, w)`` gives the step's loss to differentiate and each copy's loss and accuracy.
+
+- TensorFlow: a ``tf.function`` whose ``tf.while_loop`` runs the steps, XLA-compiled for long runs.
+- JAX: ``jax.jit`` of a ``lax.fori_loop`` over ``model.stateless_call`` and
+  ``optimizer.stateless_apply``; the weights go back into the model after each epoch.
+- PyTorch: a Python loop of eager steps. Each layer's own ``call`` is used rather than Keras'
+  ``__call__``, whose bookkeeping costs more than the arithmetic on 10 rows (docs/speed.md).
+  ``torch.compile`` did not pay here: about 30 s to compile one step's shape, then still 0.3 ms a
+  step on 2 cores.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tutorial_support.backends.choice import chosen
+from tutorial_support.backends.startup import keras
+
+
+def compiled_epoch(model, optimizer, features, targets, step_loss, jit_compile: bool):
+    return {"tensorflow": _tensorflow, "jax": _jax, "torch": _torch}[chosen()](
+        model, optimizer, features, targets, step_loss, jit_compile
+    )
+
+
+def _tensorflow(model, optimizer, features, targets, step_loss, jit_compile):
+    import tensorflow as tf
+
+    features, targets = tf.constant(features), tf.constant(targets)
+
+    @tf.function(jit_compile=jit_compile)
+    def run_epoch(batches, weights):
+        def step(i, total_loss, total_accuracy):
+            x, y = tf.gather(features, batches[i]), tf.gather(targets, batches[i])
+            with tf.GradientTape() as tape:
+                loss, per_copy, accuracy = step_loss(y, model(x, training=True), weights[i])
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+            return i + 1, total_loss + per_copy, total_accuracy + accuracy
+
+        steps = tf.shape(batches)[0]
+        zeros = tf.zeros(tf.shape(batches)[1])
+        _, total_loss, total_accuracy = tf.while_loop(
+            lambda i, *_: i < steps, step, (tf.constant(0), zeros, zeros)
+        )
+        # the epoch's mean of the batch losses and accuracies, as Keras reports them
+        return total_loss / tf.cast(steps, tf.float32), total_accuracy / tf.cast(steps, tf.float32)
+
+    return lambda batches, weights: tuple(np.asarray(v) for v in run_epoch(batches, weights))
+
+
+def _jax(model, optimizer, features, targets, step_loss, jit_compile):
+    import jax
+
+    features, targets = jax.numpy.asarray(features), jax.numpy.asarray(targets)
+
+    def loss_of(trainable, non_trainable, x, y, w):
+        p, non_trainable = model.stateless_call(trainable, non_trainable, x, training=True)
+        loss, per_copy, accuracy = step_loss(y, p, w)
+        return loss, (non_trainable, per_copy, accuracy)
+
+    gradient_of = jax.value_and_grad(loss_of, has_aux=True)
+
+    @jax.jit
+    def epoch(state, batches, weights):
+        def step(i, carry):
+            trainable, non_trainable, optimizer_state, total_loss, total_accuracy = carry
+            x, y = features[batches[i]], targets[batches[i]]
+            (_, (non_trainable, per_copy, accuracy)), gradients = gradient_of(
+                trainable, non_trainable, x, y, weights[i]
+            )
+            trainable, optimizer_state = optimizer.stateless_apply(
+                optimizer_state, gradients, trainable
+            )
+            return (
+                trainable,
+                non_trainable,
+                optimizer_state,
+                total_loss + per_copy,
+                total_accuracy + accuracy,
+            )
+
+        zeros = jax.numpy.zeros(batches.shape[1])
+        *state, total_loss, total_accuracy = jax.lax.fori_loop(
+            0, batches.shape[0], step, (*state, zeros, zeros)
+        )
+        return state, total_loss / batches.shape[0], total_accuracy / batches.shape[0]
+
+    groups = (model.trainable_variables, model.non_trainable_variables, optimizer.variables)
+
+    def run_epoch(batches, weights):
+        state = [[v.value for v in group] for group in groups]
+        state, loss, accuracy = epoch(state, batches, weights)
+        for group, values in zip(groups, state):
+            for variable, value in zip(group, values):
+                variable.assign(value)
+        return np.asarray(loss), np.asarray(accuracy)
+
+    return run_epoch
+
+
+def _torch(model, optimizer, features, targets, step_loss, jit_compile):
+    import torch
+
+    features, targets = torch.as_tensor(features), torch.as_tensor(targets)
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    trainable = model.trainable_variables
+
+    def forward(x):
+        for layer in layers:
+            x = (
+                layer.call(x, training=True)
+                if isinstance(layer, keras.layers.Dropout)
+                else layer.call(x)
+            )
+        return x
+
+    def run_epoch(batches, weights):
+        batches, weights = torch.tensor(batches), torch.tensor(weights)  # copies: NumPy views
+        total_loss = total_accuracy = 0.0
+        for i in range(len(batches)):
+            x, y = features[batches[i]], targets[batches[i]]
+            loss, per_copy, accuracy = step_loss(y, forward(x), weights[i])
+            gradients = torch.autograd.grad(loss, [v.value for v in trainable])
+            with torch.no_grad():
+                optimizer.apply(list(gradients), trainable)
+            total_loss = total_loss + per_copy.detach()
+            total_accuracy = total_accuracy + accuracy.detach()
+        steps = len(batches)
+        return (total_loss / steps).numpy(), (total_accuracy / steps).numpy()
+
+    return run_epoch

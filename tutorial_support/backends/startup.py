@@ -1,0 +1,125 @@
+"""The backend started quietly, and what it says of the machine: GPUs, their names, the precision
+they compute fast in. One function per question, answered for TensorFlow, JAX and PyTorch."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from tutorial_support.backends.choice import chosen, label
+
+# TensorFlow's C++ logging kept to errors (read when TensorFlow is imported)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow with stderr pointed at /dev/null.
+
+    Some start-up lines ("oneDNN custom operations are on", "Could not find cuda
+    drivers") are written by C++ code before TF_CPP_MIN_LOG_LEVEL is read, so the
+    only way to hide them is to silence the file descriptor for the import.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow
+
+        # The first look for a GPU loads the NVIDIA driver if there is one. On a machine with a
+        # driver but no usable GPU (a laptop with the GPU switched off, a container without
+        # one), TensorFlow then logs "failed call to cuInit" as an ERROR, which even
+        # TF_CPP_MIN_LOG_LEVEL=2 lets through. Looking now, while stderr is silenced, keeps that
+        # out of the tutorial's output; TensorFlow remembers the answer for later calls.
+        tensorflow.config.list_physical_devices("GPU")
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+    tensorflow.get_logger().setLevel("ERROR")
+
+
+if chosen() == "tensorflow":
+    _import_tensorflow_quietly()
+import keras  # on the chosen backend, after TensorFlow's quiet import
+
+
+def tensorflow():
+    """TensorFlow itself, for what only it does (tf.distribute: cnn/distributed.py)."""
+    import tensorflow
+
+    return tensorflow
+
+
+def backend_version() -> str:
+    """e.g. "TensorFlow 2.21.0", "JAX 0.10.2", "PyTorch 2.13.0"."""
+    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}[chosen()]
+    version = sys.modules[module].__version__.split("+")[0]  # torch's "2.13.0+cpu"
+    return f"{label()} {version}"
+
+
+def record() -> dict:
+    """e.g. {"name": "jax", "version": "JAX 0.10.2", "keras": "3.15.1"}."""
+    return {"name": chosen(), "version": backend_version(), "keras": keras.__version__}
+
+
+def versions() -> str:
+    """The line's end: "Keras 3.15.1 on JAX 0.10.2"."""
+    return f"Keras {keras.__version__} on {backend_version()}"
+
+
+def gpus() -> list[tuple[str, tuple[int, int] | None]]:
+    """(name, NVIDIA compute capability or None) of every GPU the backend will use.
+
+    Under TensorFlow each GPU's memory grows as needed instead of being taken whole.
+    """
+    backend = chosen()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        found = []
+        for gpu in tf.config.list_physical_devices("GPU"):
+            try:
+                tf.config.experimental.set_memory_growth(gpu, True)
+            except RuntimeError:  # already initialised: growth can no longer change
+                pass
+            details = tf.config.experimental.get_device_details(gpu)
+            found.append((details.get("device_name", gpu.name), details.get("compute_capability")))
+        return found
+    if backend == "jax":
+        import jax
+
+        return [
+            (device.device_kind, _capability(getattr(device, "compute_capability", None)))
+            for device in jax.devices()
+            if device.platform == "gpu"
+        ]
+    import torch
+
+    if torch.cuda.is_available():
+        return [
+            (torch.cuda.get_device_name(i), torch.cuda.get_device_capability(i))
+            for i in range(torch.cuda.device_count())
+        ]
+    if torch.backends.mps.is_available():  # a Mac's GPU
+        return [("Apple GPU (MPS)", None)]
+    return []
+
+
+def _capability(text: str | None) -> tuple[int, int] | None:
+    """JAX gives "9.0"; the others a pair of numbers."""
+    if not text:
+        return None
+    major, _, minor = str(text).partition(".")
+    return int(major), int(minor or 0)
+
+
+def steps_per_execution(wanted: int) -> int:
+    """Keras on PyTorch runs one training step per call (it refuses more); the others ``wanted``."""
+    return 1 if chosen() == "torch" else wanted
+
+
+def fast_cpu_bfloat16() -> bool:
+    """Whether "auto" computes in bfloat16 on a CPU with AVX512-BF16 or AMX: under TensorFlow, whose
+    oneDNN kernels use them (docs/machines.md). JAX and PyTorch stay in float32 on a CPU."""
+    return chosen() == "tensorflow"

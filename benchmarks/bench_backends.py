@@ -130,7 +130,8 @@ def main() -> None:
         line = (
             f"- {metrics['backend']['version']}, {epochs[backend]} epochs in "
             f"{metrics['precision']}: test accuracy {percent(metrics['test']['accuracy'])}, "
-            f"{statistics.mean(per_epoch):.1f} s an epoch, {wall:.0f} s wall"
+            f"{statistics.mean(per_epoch):.1f} s an epoch, {wall:.0f} s wall (of which reading "
+            f"the images {metrics['timings_s']['data']:.0f} s)"
         )
         print(line, flush=True)
         cnn_lines.append(line)

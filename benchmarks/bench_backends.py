@@ -2,9 +2,10 @@
 in one run, each backend in its own virtualenv (.venv, .venv-jax, .venv-torch: make venv
 BACKEND=...). Writes docs/measurements.md.
 
-    python benchmarks/bench_backends.py                     # every backend whose venv exists
-    python benchmarks/bench_backends.py --seeds 5           # chapter 1 also on seeds 1-4
-    python benchmarks/bench_backends.py --cnn-epochs 25:3:1 # chapter 2's epochs per backend
+    python benchmarks/bench_backends.py                   # every backend whose venv exists
+    python benchmarks/bench_backends.py --torch-seeds 5   # chapter 1 on seeds 0-4 on PyTorch too
+    python benchmarks/bench_backends.py --cnn-epochs 25:25:25   # chapter 2's epochs per backend
+    python benchmarks/bench_backends.py --install-only    # only what each backend installs
 
 Chapter 1 is ann.py's default run; chapter 2 is cnn.py with the tutorial network. PyTorch steps
 eagerly (backends/epochs.py), which makes its runs long on a CPU: --torch-seeds sets how many
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 from measurements import percent, write_section
@@ -51,25 +53,38 @@ def size_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
 
 
-def torch_cuda_download_mb() -> str | None:
-    """The files pip would download for PyPI's Linux torch (CUDA) wheel, where it can see them."""
-    report = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed"]
-        + ["--report", "-", "torch==2.14.1"],
-        capture_output=True,
-        text=True,
-    )
-    if report.returncode:
+def download_size(url: str) -> int | None:
+    """Bytes of one file pip would fetch: a local wheel's size, or a remote one's Content-Length."""
+    if url.startswith("file://"):
+        return Path(url.removeprefix("file://")).stat().st_size
+    try:
+        request = urllib.request.Request(url, method="HEAD")
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return int(answer.headers["Content-Length"])
+    except (OSError, ValueError, TypeError):
         return None
-    files = [item["download_info"]["url"] for item in json.loads(report.stdout)["install"]]
-    local = [Path(url.removeprefix("file://")) for url in files if url.startswith("file://")]
-    if len(local) < len(files):
+
+
+def torch_cuda_download() -> str | None:
+    """What pip would download for PyPI's Linux torch wheel (the CUDA build), with what it needs."""
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "report.json"
+        asked = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed"]
+            + ["--report", str(report), "torch==2.14.1"],
+            capture_output=True,
+        )
+        if asked.returncode:
+            return None
+        urls = [item["download_info"]["url"] for item in json.loads(report.read_text())["install"]]
+    sizes = {url.rsplit("/", 1)[-1]: download_size(url) for url in urls}
+    if None in sizes.values():
         return None
-    nvidia = sum(p.stat().st_size for p in local if not p.name.startswith("torch-")) / 1e6
-    total = sum(p.stat().st_size for p in local) / 1e6
+    nvidia = sum(size for name, size in sizes.items() if name.startswith(("nvidia", "cuda")))
     return (
-        f"- PyPI's Linux wheel of torch 2.14.1 (the CUDA build): a download of {total:,.0f} MB, "
-        f"{nvidia:,.0f} MB of it the NVIDIA libraries ({len(local)} wheels)"
+        f"- PyPI's Linux wheel of torch 2.14.1 (the CUDA build), with what it needs: a download of "
+        f"{sum(sizes.values()) / 1e6:,.0f} MB in {len(sizes)} files, {nvidia / 1e6:,.0f} MB of "
+        "it NVIDIA's CUDA libraries"
     )
 
 
@@ -80,8 +95,14 @@ def main() -> None:
     parser.add_argument(
         "--cnn-epochs", default="25:3:1", help="chapter 2 epochs on TensorFlow:JAX:PyTorch"
     )
+    parser.add_argument(
+        "--install-only", action="store_true", help="only the sizes on disk and the download"
+    )
     args = parser.parse_args()
     present = [name for name, (_, venv) in BACKENDS.items() if (venv / "bin" / "python").exists()]
+    if args.install_only:
+        write_install_section(present, {})
+        return
     epochs = dict(zip(BACKENDS, map(int, args.cnn_epochs.split(":"))))
     ann_lines = [
         "| backend | seed | wall | test accuracy | 10-fold CV mean | ROC AUC | threshold |",
@@ -137,12 +158,16 @@ def main() -> None:
         cnn_lines.append(line)
     write_section("backends-cnn", "Chapter 2 on each Keras backend (`cnn.py`, seed 0)", cnn_lines)
 
+    write_install_section(present, versions)
+
+
+def write_install_section(present: list[str], versions: dict) -> None:
     size_lines = [
         f"- {BACKENDS[b][1].name}: {size_mb(BACKENDS[b][1]):,.0f} MB on disk "
         f"({versions.get(b, BACKENDS[b][0])}, Keras and the course's other packages)"
         for b in present
     ]
-    download = torch_cuda_download_mb()
+    download = torch_cuda_download()
     size_lines += [download] if download else []
     print("\n".join(size_lines), flush=True)
     write_section("backends-install", "What each backend installs", size_lines)

@@ -60,6 +60,29 @@ def test_only_an_unsupported_python_gives_a_short_message(tmp_path):
     assert not (tmp_path / ".venv").exists()
 
 
+def test_python_3_14_alone_is_offered_to_jax_and_pytorch(tmp_path):
+    """TensorFlow has no Python 3.14: make says which backends have, and they take it."""
+    stand_in(tmp_path / "bin", "python3", "3.14")
+    refused = choose(tmp_path, "--check", str(tmp_path / ".venv"))
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines()[1] == (
+        "JAX and PyTorch support Python 3.14: make ann BACKEND=jax (or BACKEND=torch) uses it."
+    )
+    for backend, supports in (("jax", "JAX 0.10-0.12 supports 3.11-3.14"), ("torch", "3.10-3.14")):
+        environment = {"PATH": str(tmp_path / "bin"), "HOME": str(tmp_path), "BACKEND": backend}
+        chosen = subprocess.run(
+            ["/bin/sh", str(MAKE_VENV), "--check", str(tmp_path / f".venv-{backend}")],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=environment,
+            timeout=60,
+        )
+        assert chosen.returncode == 0, chosen.stderr
+        assert chosen.stderr.startswith(f"Python 3.14 ({tmp_path / 'bin' / 'python3'}); ")
+        assert supports in chosen.stderr
+
+
 def test_a_supported_python_beside_an_unsupported_python3_is_chosen(tmp_path):
     stand_in(tmp_path / "bin", "python3", "3.14")
     eleven = stand_in(tmp_path / "bin", "python3.11", "3.11")

@@ -179,7 +179,6 @@ def test_predict_only_on_a_table_of_ones_own(patients, capsys):
     )
 
 
-@pytest.mark.backends
 def test_three_classes_wine(tmp_path):
     wine = load_wine(as_frame=True)
     table = wine.frame.rename(columns={"target": "cultivar"})

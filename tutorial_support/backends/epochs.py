@@ -109,7 +109,8 @@ def _jax(model, optimizer, features, targets, step_loss, jit_compile):
 def _torch(model, optimizer, features, targets, step_loss, jit_compile):
     import torch
 
-    features, targets = torch.as_tensor(features), torch.as_tensor(targets)
+    # on Keras' device (a GPU where there is one), as the model's weights are
+    features, targets = keras.ops.convert_to_tensor(features), keras.ops.convert_to_tensor(targets)
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     trainable = model.trainable_variables
 
@@ -123,7 +124,8 @@ def _torch(model, optimizer, features, targets, step_loss, jit_compile):
         return x
 
     def run_epoch(batches, weights):
-        batches, weights = torch.tensor(batches), torch.tensor(weights)  # copies: NumPy views
+        # copies: the NumPy arrays may be read-only views
+        batches, weights = (keras.ops.convert_to_tensor(np.array(a)) for a in (batches, weights))
         total_loss = total_accuracy = 0.0
         for i in range(len(batches)):
             x, y = features[batches[i]], targets[batches[i]]
@@ -134,6 +136,6 @@ def _torch(model, optimizer, features, targets, step_loss, jit_compile):
             total_loss = total_loss + per_copy.detach()
             total_accuracy = total_accuracy + accuracy.detach()
         steps = len(batches)
-        return (total_loss / steps).numpy(), (total_accuracy / steps).numpy()
+        return tuple(keras.ops.convert_to_numpy(t / steps) for t in (total_loss, total_accuracy))
 
     return run_epoch

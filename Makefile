@@ -48,6 +48,7 @@ bench: $(STAMP)  # TensorFlow's .venv runs them; bench_backends also uses .venv-
 	$(PY) benchmarks/bench_ann.py --tune --seeds 5
 	$(PY) benchmarks/bench_tables.py --large
 	$(PY) benchmarks/bench_cnn.py --seeds 5 --improved
+	$(PY) benchmarks/bench_pretrained.py
 	$(MAKE) venv BACKEND=jax && $(MAKE) venv BACKEND=torch
 	$(PY) benchmarks/bench_backends.py --seeds 5 --torch-seeds 5 --cnn-epochs 25:25:25
 

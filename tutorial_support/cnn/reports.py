@@ -53,3 +53,14 @@ def caption(
         f"actual {singular(class_names[truth])}, said {singular(class_names[said])}, "
         f"{confidence(float(probabilities[said]), logit)}"
     )
+
+
+def zero_shot_table(counts: np.ndarray, class_names: list[str]) -> str:
+    """Rows: the actual classes (cats, dogs); columns: what ImageNet's head said (a cat class, a
+    dog breed, something else); then the share it got right."""
+    said = ("a cat class", "a dog breed", "something else")
+    lines = [" " * 8 + "".join(f"{name:>16}" for name in said)]
+    for name, row in zip(class_names, counts):
+        lines.append(f"{name:>8}" + "".join(f"{int(n):>16,}" for n in row))
+    right = (counts[0, 0] + counts[1, 1]) / counts.sum()
+    return "\n".join(lines) + f"\nright: {right:.2%} (a photo read as something else is wrong)"

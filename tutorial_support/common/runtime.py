@@ -41,14 +41,15 @@ def setup_device() -> str:
     return f"Training on {device} | {startup.versions()}"
 
 
-def mixed_precision_policy(mode: str = "auto") -> str:
+def mixed_precision_policy(mode: str = "auto", cpu_bfloat16: bool = True) -> str:
     """The Keras dtype policy for --mixed-precision auto/on/off.
 
     Mixed precision keeps the weights in float32 but computes in 16 bits: float16
     on an NVIDIA GPU, bfloat16 on a CPU. It only pays where the hardware computes
     16-bit numbers natively (tensor cores from compute capability 7.0; AVX512-BF16
     or AMX on x86 CPUs, with TensorFlow's kernels), so "auto" turns it on there and nowhere
-    else.
+    else. ``cpu_bfloat16=False``: a network that bfloat16 does not speed up on a CPU (the
+    pretrained base's depthwise convolutions) stays in float32 there under "auto".
     """
     if mode == "off":
         return "float32"
@@ -56,7 +57,7 @@ def mixed_precision_policy(mode: str = "auto") -> str:
     if gpus:
         capability = gpus[0][1] or (0, 0)
         return "mixed_float16" if mode == "on" or capability >= (7, 0) else "float32"
-    if mode == "on" or (startup.fast_cpu_bfloat16() and _cpu_has_bfloat16()):
+    if mode == "on" or (cpu_bfloat16 and startup.fast_cpu_bfloat16() and _cpu_has_bfloat16()):
         return "mixed_bfloat16"
     return "float32"
 

@@ -136,6 +136,7 @@ def _step_loss(softmax: bool):
         loss = ops.sum(per_copy)  # each copy's gradient is its own
         return loss, per_copy, ops.sum(right * w, axis=1) / rows
 
+    step_loss.softmax = softmax  # which loss, for PyTorch's steps written out (backends/fused.py)
     return step_loss
 
 

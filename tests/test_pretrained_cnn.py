@@ -1,0 +1,161 @@
+"""cnn.py --model pretrained: the run on any number of classes with fine-tuning, its saved model
+answering --predict, its flags and bad input, the zero-shot reading and the downloaded bases."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import assert_flag_error, run_cnn
+from image_fixtures import make_three_class_folder
+from tutorial_support.cnn import efficientnet_lite, explain, predict, transfer
+from tutorial_support.cnn import flags as cnn_flags
+from tutorial_support.common.errors import TutorialError
+from tutorial_support.common.runtime import keras
+
+
+@pytest.mark.backends
+def test_three_classes_on_a_pretrained_base_then_fine_tuned(tmp_path, capsys):
+    data = make_three_class_folder(tmp_path / "data")
+    out = tmp_path / "out"
+    common = ["--cache-dir", tmp_path / "cache", "--batch-size", "8", "--verbose", "0"]
+    result = run_cnn(
+        "--data",
+        data,
+        "--output-dir",
+        out,
+        "--model",
+        "pretrained",
+        "--image-size",
+        "32",
+        "--epochs",
+        "2",
+        "--fine-tune-epochs",
+        "1",
+        *common,
+        env={"KERAS_HOME": str(tmp_path / "keras")},  # the converted weights land here
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "efficientnet_lite0: 3,413,024 weights, frozen; the new head trains 3,843" in result.stdout
+    )
+    assert "fine-tuning" in result.stdout and "weights of the base for 1 epochs" in result.stdout
+    assert "ImageNet's head" not in result.stdout  # birds, cats and dogs: no zero-shot reading
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert np.array(metrics["test"]["confusion_matrix"]).shape == (3, 3)
+    assert len(metrics["history"]["val_accuracy"]) == 3  # 2 epochs of the head, 1 fine-tuning
+    assert metrics["config"]["model"] == "pretrained" and metrics["precision"] == "float32"
+    for name in ("gradcam.png", "mistakes.png", "confusion_matrix.png", "cnn_model.keras"):
+        assert (out / name).stat().st_size > 1000
+    assert list((tmp_path / "cache").glob("features-*.npy"))  # the features, cached
+    assert efficientnet_lite.converted_weights_file(tmp_path / "keras").is_file()
+
+    # the saved model answers --predict for a folder, as the other networks' do
+    args = cnn_flags.parse(
+        [
+            "--predict",
+            str(data / "test_set" / "birds"),
+            "--output-dir",
+            str(out),
+            "--model",
+            "pretrained",
+        ],
+        tmp_path,
+    )
+    predict.predict_images_from_saved(args)
+    printed = capsys.readouterr().out
+    assert printed.count("birds") >= 5 and "wrote" in printed
+    assert len((out / "predictions.csv").read_text().splitlines()) == 1 + 5
+
+
+def test_pretrained_defaults_and_folder(tmp_path):
+    default = tmp_path / "outputs"
+    args = cnn_flags.parse(["--model", "pretrained"], default)
+    assert (args.epochs, args.image_size, args.base, args.fine_tune_epochs) == (
+        10,
+        224,
+        "efficientnet_lite0",
+        0,
+    )
+    assert args.output_dir == default / "pretrained"
+    assert set(cnn_flags.BASES) == {transfer.DEFAULT_BASE, *transfer.DOWNLOADED}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--model", "pretrained", "--image-size", "31"],
+            "the pretrained network needs at least 32 pixels, got 31",
+        ),
+        (
+            ["--fine-tune-epochs", "2"],
+            "--fine-tune-epochs fine-tunes a pretrained base: add --model pretrained",
+        ),
+        (["--model", "pretrained", "--base", "vgg16"], "argument --base: invalid choice: 'vgg16'"),
+    ],
+)
+def test_bad_pretrained_flags_give_one_line(tmp_path, capsys, args, message):
+    assert_flag_error(cnn_flags.parse, args, message, tmp_path, capsys)
+
+
+def test_zero_shot_reads_imagenet_classes_as_cat_or_dog(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    kernel, bias = efficientnet_lite.imagenet_model(32).get_layer("predictions").get_weights()
+    pooled = np.random.default_rng(0).uniform(0, 3, (40, 1280)).astype("float32")
+    # three photos whose features point at a dog breed, a cat class and a dishwasher
+    pooled[:3] = (
+        40 * (kernel[:, [151, 281, 534]] / np.linalg.norm(kernel[:, [151, 281, 534]], axis=0)).T
+    )
+    assert transfer.zero_shot(pooled, ["birds", "cats", "dogs"], 32) is None
+    probabilities, said = transfer.zero_shot(pooled, ["cats", "dogs"], 32)
+    assert said[:3].tolist() == [1, 0, 2]
+    z = pooled.astype(np.float64) @ kernel + bias
+    expected = np.exp(z - z.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(probabilities, expected, atol=1e-5)
+    top = expected.argmax(axis=1)
+    cat, dog = (281 <= top) & (top <= 285), (151 <= top) & (top <= 268)
+    np.testing.assert_array_equal(said, np.where(cat, 0, np.where(dog, 1, 2)))
+    assert transfer.IMAGENET_CLASSES[151] == "Chihuahua"
+    assert transfer.IMAGENET_CLASSES[281] == "tabby" and len(transfer.IMAGENET_CLASSES) == 1000
+    names = transfer.top_classes(expected, count=3)
+    assert len(names) == 3 and sum(count for _, count in names) <= 40
+
+
+def test_grad_cam_looks_through_the_nested_base():
+    base = transfer.pretrained_base("efficientnet_lite0", 64, weights=None)
+    inputs = keras.Input(shape=(64, 64, 3))
+    x = transfer.scaling("efficientnet_lite0")(inputs)
+    x = base(x, training=False)
+    x = keras.layers.GlobalAveragePooling2D(name="pooling")(x)
+    x = keras.layers.Dropout(0.2)(x)
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+    photos = np.random.default_rng(1).uniform(0, 255, (3, 64, 64, 3)).astype("float32")
+    features, head = explain._split(model)
+    assert features.output_shape == (None, 2, 2, 1280)  # the base's last convolution
+    heat = explain.gradcam(model, photos)
+    assert heat.shape == (3, 64, 64) and heat.min() >= 0 and heat.max() <= 1
+    scores = explain.logits(model, photos)
+    p = np.asarray(model.predict(photos, verbose=0))[:, 0]
+    np.testing.assert_allclose(1 / (1 + np.exp(-scores[:, 1])), p, atol=1e-5)
+
+
+def test_a_downloaded_base_builds_and_says_so_offline(monkeypatch):
+    base = transfer.pretrained_base("mobilenet_v3_small", 64, weights=None)
+    assert base.output_shape[-1] == 576 and isinstance(
+        transfer.scaling("mobilenet_v3_small"), keras.layers.Identity
+    )
+
+    def offline(**_):
+        raise Exception(
+            "URL fetch failure on https://storage.googleapis.com/...: None -- "
+            "[Errno -3] Temporary failure in name resolution"
+        )
+
+    monkeypatch.setattr(keras.applications, "MobileNetV3Small", offline)
+    with pytest.raises(TutorialError) as error:
+        transfer.pretrained_base("mobilenet_v3_small", 64)
+    message = str(error.value)
+    assert "--base mobilenet_v3_small downloads Keras' ImageNet weights" in message
+    assert "use the default base, --base efficientnet_lite0" in message and "\n" not in message

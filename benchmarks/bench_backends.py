@@ -6,6 +6,7 @@ BACKEND=...). Writes docs/measurements.md.
     python benchmarks/bench_backends.py --torch-seeds 5   # chapter 1 on seeds 0-4 on PyTorch too
     python benchmarks/bench_backends.py --cnn-epochs 25:25:25   # chapter 2's epochs per backend
     python benchmarks/bench_backends.py --install-only    # only what each backend installs
+    python benchmarks/bench_backends.py --chapter1-only   # only chapter 1
 
 Chapter 1 is ann.py's default run; chapter 2 is cnn.py with the tutorial network. PyTorch steps
 eagerly (backends/epochs.py), which makes its runs long on a CPU: --torch-seeds sets how many
@@ -98,6 +99,9 @@ def main() -> None:
     parser.add_argument(
         "--install-only", action="store_true", help="only the sizes on disk and the download"
     )
+    parser.add_argument(
+        "--chapter1-only", action="store_true", help="only chapter 1 (its section alone)"
+    )
     args = parser.parse_args()
     present = [name for name, (_, venv) in BACKENDS.items() if (venv / "bin" / "python").exists()]
     if args.install_only:
@@ -141,6 +145,8 @@ def main() -> None:
         ann_lines.append(f"- default run (seed 0) on {versions[backend]}: {wall:.1f} s{ratio}")
     print("\n".join(ann_lines[-len(walls) - len(spread) :]), flush=True)
     write_section("backends-ann", "Chapter 1 on each Keras backend (`ann.py`)", ann_lines)
+    if args.chapter1_only:
+        return
 
     cnn_lines = []
     for backend in present:

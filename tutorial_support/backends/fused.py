@@ -80,66 +80,69 @@ def fused_epoch(model, optimizer, features, targets, softmax: bool | None):
     if plan[-1][2] != ("softmax" if softmax else "sigmoid"):
         return None
     features, targets = keras.ops.convert_to_tensor(features), keras.ops.convert_to_tensor(targets)
+    targets = targets.long() if softmax else targets
     dense = [layer for kind, layer, _ in plan if kind == "dense"]
     variables = [v for layer in dense for v in (layer.kernel, layer.bias)]
     if [id(v) for v in variables] != [id(v) for v in model.trainable_variables]:
         return None
-    values = [v.value for v in variables]
     try:  # the optimizer's slots for each variable (stacked.py builds it for these)
         index = [optimizer._get_variable_index(v) for v in variables]
     except KeyError:
         return None
     epsilon = keras.backend.epsilon()
+    activations = {
+        "relu": torch.relu,
+        "elu": torch.nn.functional.elu,
+        "sigmoid": torch.sigmoid,
+        "softmax": lambda t: torch.softmax(t, dim=-1),
+        "linear": lambda t: t,
+    }
 
-    def forward(x):
-        """Each layer's input and output (and dropout's scaled mask), for the backward pass."""
-        saved, h = [], x
+    def forward(x, weights):
+        """Each layer's input and output (and dropout's scaled mask), for the backward pass.
+        ``weights``: each dense layer's (kernel, bias) tensors."""
+        saved, h, dense_weights = [], x, iter(weights)
         for kind, layer, what in plan:
-            if kind == "dropout":
-                scale = keras.random.dropout(torch.ones_like(h), what, seed=layer.seed_generator)
+            if kind == "dropout":  # the scaled mask, drawn as Keras' Dropout draws it
+                if layer.seed_generator._initial_seed is None:  # Keras' unseeded path: torch's
+                    scale = torch.nn.functional.dropout(torch.ones_like(h), what, training=True)
+                else:
+                    scale = keras.random.dropout(
+                        torch.ones_like(h), what, seed=layer.seed_generator
+                    )
                 saved.append((h, scale))
                 h = h * scale
                 continue
-            z = torch.baddbmm(layer.bias.value, h, layer.kernel.value)
-            a = {
-                "relu": torch.relu,
-                "elu": torch.nn.functional.elu,
-                "sigmoid": torch.sigmoid,
-                "softmax": lambda t: torch.softmax(t, dim=-1),
-                "linear": lambda t: t,
-            }[what](z)
+            kernel, bias = next(dense_weights)
+            a = activations[what](torch.baddbmm(bias, h, kernel))
             saved.append((h, a))
             h = a
         return saved, h
 
-    def loss_gradient(p, y, w):
-        """Each copy's mean loss and accuracy, and d(sum of the copies' losses)/d(output)."""
-        rows = w.sum(dim=1)
-        share = (w / rows[:, None])[..., None]  # d loss / d per-row loss
+    def loss_gradient(p, y, share):
+        """Each copy's mean loss and accuracy, and d(sum of the copies' mean losses)/d(output)."""
         if softmax:
             total = p.sum(dim=-1, keepdim=True)
             q = p / total
             clipped = q.clamp(epsilon, 1 - epsilon)
-            y = y.long()
-            per_row = -torch.log(clipped).gather(-1, y[..., None])[..., 0]
-            right = (p.argmax(dim=-1) == y).float()
-            g_log = torch.zeros_like(p).scatter_(-1, y[..., None], -1.0) * share
+            picked = y[..., None]
+            per_row = -torch.log(clipped).gather(-1, picked)
+            right = (p.argmax(dim=-1, keepdim=True) == picked).float()
+            g_log = torch.zeros_like(p).scatter_(-1, picked, -1.0) * share
             g_q = g_log / clipped * ((q >= epsilon) & (q <= 1 - epsilon))
             g_p = g_q / total - (g_q * p).sum(dim=-1, keepdim=True) / total**2
         else:
             clipped = p.clamp(epsilon, 1 - epsilon)
-            per_row = -(
-                y * torch.log(clipped).clamp(min=-100)
-                + (1 - y) * torch.log(1 - clipped).clamp(min=-100)
-            )[..., 0]
-            right = ((p[..., 0] > 0.5) == (y[..., 0] > 0.5)).float()
+            per_row = torch.nn.functional.binary_cross_entropy(clipped, y, reduction="none")
+            right = ((p > 0.5) == (y > 0.5)).float()
             g = share * (clipped - y) / (clipped * (1 - clipped)).clamp(min=1e-12)
             g_p = g * ((p >= epsilon) & (p <= 1 - epsilon))
-        return (per_row * w).sum(dim=1) / rows, (right * w).sum(dim=1) / rows, g_p
+        return (per_row * share).sum(dim=(1, 2)), (right * share).sum(dim=(1, 2)), g_p
 
-    def backward(saved, g):
-        gradients = []
-        for (kind, layer, what), (h, a) in zip(reversed(plan), reversed(saved)):
+    def backward(saved, g, weights, gradients):
+        """The gradients, written into ``gradients`` (each layer's kernel and bias, in order)."""
+        layer_weights, layer_gradients = iter(weights[::-1]), iter(gradients[::-1])
+        for (kind, _, what), (h, a) in zip(reversed(plan), reversed(saved)):
             if kind == "dropout":
                 g = g * a
                 continue
@@ -151,61 +154,79 @@ def fused_epoch(model, optimizer, features, targets, softmax: bool | None):
                 g = torch.ops.aten.sigmoid_backward(g, a)
             elif what == "softmax":
                 g = torch.ops.aten._softmax_backward_data(g, a, -1, a.dtype)
-            gradients += [g.sum(dim=1, keepdim=True), torch.bmm(h.transpose(1, 2), g)]
-            g = torch.bmm(g, layer.kernel.value.transpose(1, 2))
-        return gradients[::-1]  # kernel, bias of each layer, in order
+            (kernel, _), (kernel_gradient, bias_gradient) = (
+                next(layer_weights),
+                next(layer_gradients),
+            )
+            torch.sum(g, dim=1, keepdim=True, out=bias_gradient)
+            torch.bmm(h.transpose(1, 2), g, out=kernel_gradient)
+            g = torch.bmm(g, kernel.transpose(1, 2))
 
-    def update(gradients):
-        learning_rate = optimizer.learning_rate.value
-        if rule == "adam":
-            m = [optimizer._momentums[i].value for i in index]
-            v = [optimizer._velocities[i].value for i in index]
-            step = (optimizer.iterations.value + 1).to(values[0].dtype)
-            b1, b2 = optimizer.beta_1, optimizer.beta_2
-            alpha = learning_rate * torch.sqrt(1 - b2**step) / (1 - b1**step)
-            torch._foreach_mul_(m, b1)
-            torch._foreach_add_(m, gradients, alpha=1 - b1)
-            torch._foreach_mul_(v, b2)
-            torch._foreach_add_(v, torch._foreach_mul(gradients, gradients), alpha=1 - b2)
-            torch._foreach_add_(
-                values,
-                torch._foreach_div(
-                    torch._foreach_mul(m, alpha),
-                    torch._foreach_add(torch._foreach_sqrt(v), optimizer.epsilon),
-                ),
-                alpha=-1,
-            )
-        else:
-            v = [optimizer._velocities[i].value for i in index]
-            torch._foreach_mul_(v, optimizer.rho)
-            torch._foreach_add_(
-                v, torch._foreach_mul(gradients, gradients), alpha=1 - optimizer.rho
-            )
-            denominators = torch._foreach_add(v, optimizer.epsilon)
-            torch._foreach_sqrt_(denominators)
-            torch._foreach_add_(
-                values,
-                torch._foreach_div(torch._foreach_mul(gradients, learning_rate), denominators),
-                alpha=-1,
-            )
-        optimizer.iterations.value.add_(1)
+    def flat(tensors):
+        """One buffer holding the tensors, and a view of it shaped as each one."""
+        buffer = torch.cat([t.reshape(-1) for t in tensors])
+        return buffer, flat_views(buffer, tensors)
 
     def run_epoch(batches, weights):
         batches = torch.as_tensor(np.array(batches), device=features.device)
         weights = torch.as_tensor(np.array(weights), device=features.device)
+        shares = (weights / weights.sum(dim=2, keepdim=True))[..., None]  # d copy's mean / d row
+        # The epoch works on one flat buffer of every weight (and of each optimizer slot), so
+        # that an update is a handful of operations, not a handful per weight; written back after.
+        keras_tensors = [v.value for v in variables]
+        slots = {"v": [optimizer._velocities[i].value for i in index]}
+        if rule == "adam":
+            slots["m"] = [optimizer._momentums[i].value for i in index]
+        params, views = flat(keras_tensors)
+        state = {name: flat(tensors)[0] for name, tensors in slots.items()}
+        gradient, gradient_views = flat([torch.zeros_like(t) for t in keras_tensors])
+        pairs = list(zip(views[::2], views[1::2]))
+        gradient_pairs = list(zip(gradient_views[::2], gradient_views[1::2]))
+        learning_rate = np.float32(keras.ops.convert_to_numpy(optimizer.learning_rate))
+        step = int(keras.ops.convert_to_numpy(optimizer.iterations))
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # tiny products: entering parallel regions costs more than they do
         try:
             with torch.inference_mode():
                 total_loss = total_accuracy = 0.0
                 for i in range(len(batches)):
-                    saved, p = forward(features[batches[i]])
-                    loss, accuracy, g = loss_gradient(p, targets[batches[i]], weights[i])
-                    update(backward(saved, g))
+                    saved, p = forward(features[batches[i]], pairs)
+                    loss, accuracy, g = loss_gradient(p, targets[batches[i]], shares[i])
+                    backward(saved, g, pairs, gradient_pairs)
+                    step += 1
+                    update(params, gradient, state, learning_rate, step)
                     total_loss, total_accuracy = total_loss + loss, total_accuracy + accuracy
+                for tensor, view in zip(keras_tensors, views):
+                    tensor.copy_(view)
+                for name, tensors in slots.items():
+                    for tensor, view in zip(tensors, flat_views(state[name], tensors)):
+                        tensor.copy_(view)
         finally:
             torch.set_num_threads(threads)
+        optimizer.iterations.assign(step)
         steps = len(batches)
         return tuple(keras.ops.convert_to_numpy(t / steps) for t in (total_loss, total_accuracy))
+
+    def flat_views(buffer, tensors):
+        """Views of ``buffer`` shaped as each of ``tensors``, one after the other."""
+        start, views = 0, []
+        for t in tensors:
+            views.append(buffer[start : start + t.numel()].view(t.shape))
+            start += t.numel()
+        return views
+
+    def update(params, gradient, state, learning_rate, step):
+        """Keras' Adam or RMSprop (the same formulas, in float32) on the flat buffers."""
+        v = state["v"]
+        if rule == "rmsprop":
+            v.mul_(optimizer.rho).addcmul_(gradient, gradient, value=1 - optimizer.rho)
+            params.addcdiv_(gradient, (v + optimizer.epsilon).sqrt_(), value=-float(learning_rate))
+            return
+        m, b1, b2 = state["m"], np.float32(optimizer.beta_1), np.float32(optimizer.beta_2)
+        t = np.float32(step)  # the bias correction, in float32 as Keras computes it
+        alpha = learning_rate * np.sqrt(np.float32(1) - b2**t) / (np.float32(1) - b1**t)
+        m.mul_(optimizer.beta_1).add_(gradient, alpha=1 - optimizer.beta_1)
+        v.mul_(optimizer.beta_2).addcmul_(gradient, gradient, value=1 - optimizer.beta_2)
+        params.addcdiv_(m, v.sqrt().add_(optimizer.epsilon), value=-float(alpha))
 
     return run_epoch

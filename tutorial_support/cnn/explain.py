@@ -92,7 +92,7 @@ def class_scores(logits: np.ndarray) -> np.ndarray:
     return np.concatenate([-logits, logits], axis=-1) if logits.shape[-1] == 1 else logits
 
 
-def logits(model: keras.Sequential, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def logits(model: keras.Sequential, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
     """The class scores before the output activation (see class_scores), one row per image.
 
     Where a probability has rounded to exactly 1.0 in float32, the logit still says how sure
@@ -121,8 +121,14 @@ def gradcam(
     """
     features, head = _split(model)
     images = np.asarray(images, dtype=np.float32)
-    # mixed precision computes the maps in 16 bits: the arithmetic below is done in float32
-    maps = keras.ops.convert_to_numpy(keras.ops.cast(features(images), "float32"))
+    # mixed precision computes the maps in 16 bits: the arithmetic below is done in float32;
+    # a few images at a time, as a large network's intermediate maps take gigabytes
+    maps = np.concatenate(
+        [
+            keras.ops.convert_to_numpy(keras.ops.cast(features(images[i : i + 16]), "float32"))
+            for i in range(0, len(images), 16)
+        ]
+    )
     if classes is None:
         classes = np.argmax(class_scores(keras.ops.convert_to_numpy(head(maps))), axis=-1)
     chosen = keras.ops.one_hot(

@@ -6,7 +6,7 @@ BACKEND=...). Writes docs/measurements.md.
     python benchmarks/bench_backends.py --torch-seeds 5   # chapter 1 on seeds 0-4 on PyTorch too
     python benchmarks/bench_backends.py --cnn-epochs 25:25:25   # chapter 2's epochs per backend
     python benchmarks/bench_backends.py --install-only    # only what each backend installs
-    python benchmarks/bench_backends.py --chapter1-only   # only chapter 1
+    python benchmarks/bench_backends.py --chapter 1       # only chapter 1 (or 2)
 
 Chapter 1 is ann.py's default run; chapter 2 is cnn.py with the tutorial network. PyTorch steps
 eagerly (backends/epochs.py), which makes its runs long on a CPU: --torch-seeds sets how many
@@ -100,7 +100,7 @@ def main() -> None:
         "--install-only", action="store_true", help="only the sizes on disk and the download"
     )
     parser.add_argument(
-        "--chapter1-only", action="store_true", help="only chapter 1 (its section alone)"
+        "--chapter", type=int, choices=(1, 2), help="only this chapter (its section alone)"
     )
     args = parser.parse_args()
     present = [name for name, (_, venv) in BACKENDS.items() if (venv / "bin" / "python").exists()]
@@ -108,6 +108,16 @@ def main() -> None:
         write_install_section(present, {})
         return
     epochs = dict(zip(BACKENDS, map(int, args.cnn_epochs.split(":"))))
+    if args.chapter != 2:
+        chapter_1(present, args)
+    if args.chapter == 1:
+        return
+    versions = chapter_2(present, epochs)
+    if args.chapter is None:
+        write_install_section(present, versions)
+
+
+def chapter_1(present: list[str], args: argparse.Namespace) -> None:
     ann_lines = [
         "| backend | seed | wall | test accuracy | 10-fold CV mean | ROC AUC | threshold |",
         "|---|---|---|---|---|---|---|",
@@ -145,10 +155,10 @@ def main() -> None:
         ann_lines.append(f"- default run (seed 0) on {versions[backend]}: {wall:.1f} s{ratio}")
     print("\n".join(ann_lines[-len(walls) - len(spread) :]), flush=True)
     write_section("backends-ann", "Chapter 1 on each Keras backend (`ann.py`)", ann_lines)
-    if args.chapter1_only:
-        return
 
-    cnn_lines = []
+
+def chapter_2(present: list[str], epochs: dict) -> dict:
+    cnn_lines, versions = [], {}
     for backend in present:
         wall, metrics = run(
             backend, "2_convolutional_neural_networks/cnn.py", "--epochs", str(epochs[backend])
@@ -162,9 +172,9 @@ def main() -> None:
         )
         print(line, flush=True)
         cnn_lines.append(line)
+        versions[backend] = metrics["backend"]["version"]
     write_section("backends-cnn", "Chapter 2 on each Keras backend (`cnn.py`, seed 0)", cnn_lines)
-
-    write_install_section(present, versions)
+    return versions
 
 
 def write_install_section(present: list[str], versions: dict) -> None:

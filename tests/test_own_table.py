@@ -57,7 +57,6 @@ def patients(tmp_path_factory):
     return folder, result
 
 
-@pytest.mark.backends
 def test_two_classes_of_ones_own_run_every_step(patients):
     folder, result = patients
     metrics = json.loads((folder / "out" / "metrics.json").read_text())

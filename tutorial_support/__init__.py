@@ -7,6 +7,7 @@ A map of every module, room by room. No chapter's room imports the other chapter
     ``startup``    the backend imported quietly; its GPUs, versions, steps per call
     ``epochs``     one compiled epoch of the stacked trainer (XLA; PyTorch's eager steps)
     ``fused``      PyTorch's stacked epoch with the forward, backward and update written out
+    ``patches``    a few of Keras' own operations, faster on one backend (JAX's max pooling)
     ``gradients``  the gradient Grad-CAM needs (GradientTape, jax.grad, torch.autograd)
     ``batches``    chapter 2's batches: tf.data under TensorFlow, a PyDataset elsewhere
     Everywhere else speaks ``keras.ops``; only ``cnn/distributed`` (tf.distribute) is

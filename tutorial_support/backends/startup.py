@@ -43,6 +43,10 @@ if chosen() == "tensorflow":
     _import_tensorflow_quietly()
 import keras  # on the chosen backend, after TensorFlow's quiet import
 
+from tutorial_support.backends import patches  # a few of Keras' operations, faster (patches.py)
+
+PATCHES = patches.apply()
+
 
 def tensorflow():
     """TensorFlow itself, for what only it does (tf.distribute: cnn/distributed.py)."""

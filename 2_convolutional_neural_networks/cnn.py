@@ -247,6 +247,22 @@ epoch_times = runtime.EpochTimes()
 callbacks = [epoch_times]
 if args.tensorboard is not None:  # the Keras convention: training and test scalars per epoch
     callbacks.append(keras.callbacks.TensorBoard(log_dir=args.tensorboard))
+
+
+def fit_on_photos(epochs: int) -> dict:
+    """Keras' fit on the training photos, one pass over the test photos after each epoch."""
+    return machine.fit(
+        cnn,
+        train,
+        test,
+        epochs=epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        verbose=args.verbose,
+        callbacks=callbacks,
+    )
+
+
 if args.model == "pretrained":  # the frozen base's features once, then the head alone trains
     with timer.measure("features"):
         train_features, _ = transfer.pooled_features(cnn, train, cache, features_key)
@@ -267,30 +283,12 @@ if args.model == "pretrained":  # the frozen base's features once, then the head
         cnn.compile(optimizer=keras.optimizers.Adam(1e-5), loss=loss, metrics=["accuracy"])
         print(f"fine-tuning {unfrozen:,} weights of the base for {args.fine_tune_epochs} epochs")
         with timer.measure("fine-tuning"):
-            tuned = machine.fit(
-                cnn,
-                train,
-                test,
-                epochs=args.fine_tune_epochs,
-                batch_size=args.batch_size,
-                seed=args.seed,
-                verbose=args.verbose,
-                callbacks=callbacks,
-            )
+            tuned = fit_on_photos(args.fine_tune_epochs)
         history = {key: values + tuned[key] for key, values in history.items()}
         test_features, _ = transfer.pooled_features(cnn, test, None, "")  # the base has changed
 else:
     with timer.measure("epochs"):
-        history = machine.fit(
-            cnn,
-            train,
-            test,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            verbose=args.verbose,
-            callbacks=callbacks,
-        )
+        history = fit_on_photos(args.epochs)
 print(f"{np.mean(epoch_times.seconds):.1f} s per epoch")
 
 # %% Step 7: evaluate with the confusion matrix

@@ -219,11 +219,9 @@ if args.model == "pretrained":
     with timer.measure("features"):
         test_features, _ = transfer.pooled_features(cnn, test, cache, features_key)
     # Before any training: ImageNet's own 1,000-class head, its top class read as cat or dog
-    zero_shot, zero_shot_report = (
-        transfer.zero_shot(test_features, class_names, args.image_size),
-        None,
-    )
-    if zero_shot is not None and args.base == transfer.DEFAULT_BASE:
+    zero_shot_report = None  # for cats and dogs, on the default base (it keeps its old head)
+    zero_shot = transfer.zero_shot(test_features, class_names, args.image_size, args.base)
+    if zero_shot is not None:
         imagenet, said = zero_shot  # 0: a cat class, 1: a dog breed, 2: anything else
         counts = confusion_metrics.confusion_matrix(test.labels, said, labels=[0, 1, 2])[:2]
         print(

@@ -21,7 +21,6 @@ from notebook_runs import (
 from tutorial_support.common import runtime
 
 
-@pytest.mark.backends
 def test_outputs_and_metrics_agree_with_the_confusion_matrix(quick_run):
     out, result = quick_run
     folder = out / "a"
@@ -173,7 +172,6 @@ def test_threshold_auc_and_baselines_agree_with_the_saved_model(quick_run, share
     assert f"Test customers by {top}:" in result.stdout
 
 
-@pytest.mark.backends
 def test_saved_model_predicts_without_retraining(quick_run):
     out, _ = quick_run
     metrics = json.loads((out / "a" / "metrics.json").read_text())

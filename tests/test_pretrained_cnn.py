@@ -108,6 +108,7 @@ def test_zero_shot_reads_imagenet_classes_as_cat_or_dog(tmp_path, monkeypatch):
         40 * (kernel[:, [151, 281, 534]] / np.linalg.norm(kernel[:, [151, 281, 534]], axis=0)).T
     )
     assert transfer.zero_shot(pooled, ["birds", "cats", "dogs"], 32) is None
+    assert transfer.zero_shot(pooled, ["cats", "dogs"], 32, "mobilenet_v3_small") is None
     probabilities, said = transfer.zero_shot(pooled, ["cats", "dogs"], 32)
     assert said[:3].tolist() == [1, 0, 2]
     z = pooled.astype(np.float64) @ kernel + bias

@@ -128,13 +128,13 @@ def unfreeze_top(base: keras.Model, share: float = UNFROZEN_SHARE) -> int:
 
 
 def zero_shot(
-    pooled: np.ndarray, class_names: list[str], image_size: int
+    pooled: np.ndarray, class_names: list[str], image_size: int, base: str = DEFAULT_BASE
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """ImageNet's own head on the base's pooled features: the 1,000 probabilities, and each
     photo's top class read as cat (0: one of the 5 cat classes), dog (1: one of the 118 dog
     breeds) or something else (2: a fox, a lynx, a dishwasher). None unless the classes are cats
-    and dogs."""
-    if [name.lower() for name in class_names] != ["cats", "dogs"]:
+    and dogs and the base is the default one (whose old head this is)."""
+    if base != DEFAULT_BASE or [name.lower() for name in class_names] != ["cats", "dogs"]:
         return None
     old_head = efficientnet_lite.imagenet_model(image_size).get_layer("predictions")
     probabilities = keras.ops.convert_to_numpy(old_head(pooled)).astype(np.float64)

@@ -31,6 +31,11 @@ PHOTOS = [f"cats/cat.{n}.jpg" for n in (4001, 4002, 4003)] + [
 
 def row(folder: Path, files: list[Path], shown_size: int) -> tuple[list, list, str]:
     """The heatmaps and captions of the model saved in ``folder``, and its name."""
+    if not (folder / "metrics.json").is_file() or not (folder / "cnn_model.keras").is_file():
+        raise TutorialError(
+            f"no saved model in {folder}: run cnn.py (or cnn.py --model pretrained) first, "
+            "and give its output folder"
+        )
     saved = json.loads((folder / "metrics.json").read_text())
     size, names = saved["config"]["image_size"], saved["test"]["class_names"]
     model = keras.models.load_model(

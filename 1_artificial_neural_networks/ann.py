@@ -191,6 +191,14 @@ cm = confusion_metrics.confusion_matrix(y_test, y_pred, labels=labels)
 # to rank by, a threshold (step 13) and ROC and precision-recall curves; the steps ask this flag.
 two_classes = table.two_classes
 print(confusion_metrics.format_report(cm, labels=table.labels, positive=table.positive_label))
+title = f"{words['title']}, test set"
+drawn = {  # each figure shown at its step in a notebook; all saved together at the end
+    "confusion_matrix.png": figures.show(
+        confusion_metrics.plot_confusion_matrix(
+            cm, labels=table.labels, normalize="true", title=f"{words['title']} ANN, test set"
+        )
+    )
+}
 results = {
     "data": about,
     "new_customer": new_customer,
@@ -204,7 +212,8 @@ if two_classes:  # the positive class ("leaves", Exited = 1) against the other
     )
     # The threshold view: 0.5 is one choice. Every threshold gives its own confusion matrix;
     # the ROC curve (recall against false positive rate) and the precision-recall curve draw
-    # them all (saved as figures at the end), and the areas under them sum up the ranking.
+    # them all (drawn in step 13, beside the threshold chosen), and the areas under them sum up
+    # the ranking.
     roc_auc = confusion_metrics.roc_auc(y_test, p_test)
     average_precision = confusion_metrics.average_precision(y_test, p_test)
     print(
@@ -338,6 +347,21 @@ if two_classes:
     at_half = reports.decision_metrics(y_test, p_test, 0.5)
     at_chosen = reports.decision_metrics(y_test, p_test, threshold)
     reports.print_decisions({"at 0.5": at_half, f"at {threshold:.3f}": at_chosen}, words)
+    # every threshold's confusion matrix as a point on a curve; the two above marked on it
+    roc_figure, pr_figure = confusion_metrics.plot_threshold_curves(
+        y_test,
+        p_test,
+        marks={
+            "threshold 0.5": at_half["confusion_matrix"],
+            f"threshold {threshold:.3f} ({how.removeprefix('given with ')})": at_chosen[
+                "confusion_matrix"
+            ],
+        },
+        name="tutorial network",
+        title=title,
+    )
+    drawn["roc_curve.png"] = figures.show(roc_figure)
+    drawn["precision_recall_curve.png"] = figures.show(pr_figure)
     results["threshold"] = {
         "value": threshold,
         "chosen_on": chosen_on,
@@ -448,6 +472,12 @@ if folds:
     )
 else:
     print("(--folds 0: the improved network's cross-validation is skipped)")
+drawn["training_curves.png"] = figures.show(
+    figures.training_curves(
+        {"tutorial network (step 6)": history, "improved network (step 15)": improved_history},
+        validation_label="held-out folds" if folds else "validation part",
+    )
+)
 
 majority = results["baselines"]["majority"]["test_accuracy"]
 most_frequent = table.names[int(np.bincount(y_train).argmax())]
@@ -484,6 +514,16 @@ for k in order:
     mean, spread = importance.importances_mean[k], importance.importances_std[k]
     print(f"  {columns[k]:<{width}} {score_name} drops by {mean:.3f} (+/- {spread:.3f})")
 results["feature_importance"] = {columns[k]: float(importance.importances_mean[k]) for k in order}
+drawn["feature_importance.png"] = figures.show(
+    figures.importance_bars(
+        {
+            columns[k]: (importance.importances_mean[k], importance.importances_std[k])
+            for k in order
+        },
+        xlabel=f"drop in test {score_name} when the column is shuffled (10 shuffles)",
+        title="What the improved network relies on",
+    )
+)
 
 # Where the two networks part: the test rows grouped by the fact the improved network relies on
 # most. In the bank's table, customers with 3 or 4 products mostly leave: a bend that a network
@@ -547,66 +587,25 @@ for name, row in (
 ):
     print(f"{name:<32}{row['ece']:>8.4f}{row['brier']:>8.4f}{row['log_loss']:>10.4f}")
 results["calibration"] = calibration
+reliability = {
+    "tutorial network": (y_test, p_test),
+    f"tutorial network, T = {temperature:.2f}": (y_test, p_test_tempered),
+    "improved network": (y_test, p_improved),
+    "gradient boosting": (y_test, baseline_p["gradient_boosting"]),
+}
+drawn["reliability_diagram.png"] = figures.show(
+    confusion_metrics.plot_reliability_diagram(reliability, title=title)
+)
 
 # %% Outputs: model, preprocessing, figures and metrics.json, published together
 results["timings_s"] = {**timer.seconds, "total": timer.total()}
 results["config"] = cli.flags_as_json(args)
-title = f"{words['title']}, test set"
-with StagedOutputs(args.output_dir) as outputs:  # in a notebook, each figure is shown too
+with StagedOutputs(args.output_dir) as outputs:
     ann.save(outputs.path(customers.ANN_MODEL))
     improved.model_.save(outputs.path(customers.ANN_IMPROVED_MODEL))
     joblib.dump(preprocessing, outputs.path(customers.ANN_PREPROCESSING))
-    outputs.save_figure(
-        "confusion_matrix.png",
-        confusion_metrics.plot_confusion_matrix(
-            cm, labels=table.labels, normalize="true", title=f"{words['title']} ANN, test set"
-        ),
-    )
-    outputs.save_figure(
-        "training_curves.png",
-        figures.training_curves(
-            {"tutorial network (step 6)": history, "improved network (step 15)": improved_history},
-            validation_label="held-out folds" if folds else "validation part",
-        ),
-    )
-    if two_classes:  # one curve per model, one confusion matrix per threshold
-        roc_figure, pr_figure = confusion_metrics.plot_threshold_curves(
-            y_test,
-            p_test,
-            marks={
-                "tutorial network at 0.5": at_half["confusion_matrix"],
-                f"tutorial network at {threshold:.3f} (step 13)": at_chosen["confusion_matrix"],
-            },
-            compare={
-                "improved network": p_improved,
-                "gradient boosting": baseline_p["gradient_boosting"],
-            },
-            name="tutorial network",
-            title=title,
-        )
-        outputs.save_figure("roc_curve.png", roc_figure)
-        outputs.save_figure("precision_recall_curve.png", pr_figure)
-    outputs.save_figure(
-        "feature_importance.png",
-        figures.importance_bars(
-            {
-                columns[k]: (importance.importances_mean[k], importance.importances_std[k])
-                for k in order
-            },
-            xlabel=f"drop in test {score_name} when the column is shuffled (10 shuffles)",
-            title="What the improved network relies on",
-        ),
-    )
-    reliability = {
-        "tutorial network": (y_test, p_test),
-        f"tutorial network, T = {temperature:.2f}": (y_test, p_test_tempered),
-        "improved network": (y_test, p_improved),
-        "gradient boosting": (y_test, baseline_p["gradient_boosting"]),
-    }
-    outputs.save_figure(
-        "reliability_diagram.png",
-        confusion_metrics.plot_reliability_diagram(reliability, title=title),
-    )
+    for name, figure in drawn.items():
+        outputs.save_figure(name, figure)
     outputs.write_json("metrics.json", results)
 print(f"\nSaved the model, the figures and metrics.json in {args.output_dir}")
 print(timer.summary())

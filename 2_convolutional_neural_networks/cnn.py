@@ -36,7 +36,7 @@ from tutorial_support.cnn import (
 )
 from tutorial_support.cnn.augmentation import RandomShearZoomFlip
 from tutorial_support.common import cli, data
-from tutorial_support.common.figures import training_curves
+from tutorial_support.common.figures import show, training_curves
 from tutorial_support.common.outputs import StagedOutputs
 from tutorial_support.common.reports import class_report, section
 
@@ -288,6 +288,8 @@ else:
     with timer.measure("epochs"):
         history = fit_on_photos(args.epochs)
 print(f"{np.mean(epoch_times.seconds):.1f} s per epoch")
+# each figure shown at its step in a notebook; all saved together at the end (by the chief alone)
+drawn = {"training_curves.png": show(training_curves(history))}
 
 # %% Step 7: evaluate with the confusion matrix
 section("Step 7: evaluate with the confusion matrix")
@@ -304,6 +306,10 @@ print(
     confusion_metrics.format_report(
         cm, labels=class_names, positive=class_names[1] if n_classes == 2 else None
     )
+)
+title = f"{args.model} CNN, test set"
+drawn["confusion_matrix.png"] = show(
+    confusion_metrics.plot_confusion_matrix(cm, labels=class_names, normalize="true", title=title)
 )
 
 # %% Step 8: what the network looks at and gets wrong
@@ -334,6 +340,21 @@ print(
 )
 for index in mistakes[:5]:
     print(f"  {test.files[index].name}: {captions[index]}")
+drawn["gradcam.png"] = show(
+    figures.heatmap_figure(
+        test.images[shown],
+        heatmaps,
+        [captions[i] for i in shown],
+        f"Where the {args.model} CNN looked (Grad-CAM: what argued most for its answer)",
+    )
+)
+drawn["mistakes.png"] = show(
+    figures.mistakes_figure(
+        test.images[mistakes],
+        [captions[i] for i in mistakes],
+        f"The {args.model} CNN's {len(mistakes)} most confident mistakes",
+    )
+)
 
 # %% Step 9: how far to trust its probabilities
 section("Step 9: how far to trust its probabilities")
@@ -352,6 +373,11 @@ print(
     f"are right"
     if sure.any()
     else "no test photo gets p >= 0.99"
+)
+drawn["reliability_diagram.png"] = show(
+    confusion_metrics.plot_reliability_diagram(
+        {f"{args.model} CNN": (test.labels, calibrated_on)}, title=title
+    )
 )
 
 # %% Step 10: predict single images
@@ -382,40 +408,11 @@ if n_classes == 2:  # the positive class, dogs, as the course reports it
     results["test"].update(
         positive=1, precision=positive.precision, recall=positive.recall, f1=positive.f1
     )
-title = f"{args.model} CNN, test set"
-if machine.chief:  # on several machines, worker 0 writes; in a notebook, each figure is shown too
+if machine.chief:  # on several machines, worker 0 writes
     with StagedOutputs(args.output_dir) as outputs:
         cnn.save(outputs.path(predict.CNN_MODEL))
-        outputs.save_figure(
-            "confusion_matrix.png",
-            confusion_metrics.plot_confusion_matrix(
-                cm, labels=class_names, normalize="true", title=title
-            ),
-        )
-        outputs.save_figure("training_curves.png", training_curves(history))
-        outputs.save_figure(
-            "gradcam.png",
-            figures.heatmap_figure(
-                test.images[shown],
-                heatmaps,
-                [captions[i] for i in shown],
-                f"Where the {args.model} CNN looked (Grad-CAM: what argued most for its answer)",
-            ),
-        )
-        outputs.save_figure(
-            "mistakes.png",
-            figures.mistakes_figure(
-                test.images[mistakes],
-                [captions[i] for i in mistakes],
-                f"The {args.model} CNN's {len(mistakes)} most confident mistakes",
-            ),
-        )
-        outputs.save_figure(
-            "reliability_diagram.png",
-            confusion_metrics.plot_reliability_diagram(
-                {f"{args.model} CNN": (test.labels, calibrated_on)}, title=title
-            ),
-        )
+        for name, figure in drawn.items():
+            outputs.save_figure(name, figure)
         outputs.write_json("metrics.json", results)
     print(f"\nSaved the model, the figures and metrics.json in {args.output_dir}")
 else:

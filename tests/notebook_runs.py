@@ -43,14 +43,18 @@ def run_as_notebook(script, folder, settings: str, env: dict, fails: bool = Fals
     return notebook
 
 
-def shown_figures(notebook) -> int:
-    """How many images the cells displayed (each figure a script saves, shown in its cell)."""
-    return sum(
-        "image/png" in output.get("data", {})
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-        if output.get("output_type") == "display_data"
-    )
+def figures_by_step(notebook) -> dict[str, int]:
+    """How many images each cell displayed, by the cell's title ("Step 9", "Outputs"), where any."""
+    shown = {}
+    for cell in notebook.cells:
+        count = sum(
+            "image/png" in output.get("data", {})
+            for output in cell.get("outputs", [])
+            if output.get("output_type") == "display_data"
+        )
+        if count:
+            shown[cell.metadata.get("title", "").split(":")[0]] = count
+    return shown
 
 
 def check_notebook_shape(notebook) -> None:

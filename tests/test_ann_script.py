@@ -13,9 +13,9 @@ from notebook_runs import (
     LOG_LINE,
     check_notebook_shape,
     error_outputs,
+    figures_by_step,
     outputs_text,
     run_as_notebook,
-    shown_figures,
     stderr_text,
 )
 from tutorial_support.common import runtime
@@ -338,8 +338,14 @@ def test_ann_runs_as_a_notebook_with_the_same_figures_as_the_script(
     assert not LOG_LINE.search(text), LOG_LINE.search(text).group(0)
     assert stderr_text(notebook) == ""
     check_notebook_shape(notebook)
-    # every figure the script saves is shown: matrix, curves, ROC, PR, importance, reliability
-    assert shown_figures(notebook) == 6
+    # every figure the script saves, shown in the cell of the step that teaches it
+    assert figures_by_step(notebook) == {
+        "Step 9": 1,  # the confusion matrix
+        "Step 13": 2,  # the ROC and precision-recall curves, where the threshold is chosen
+        "Step 15": 1,  # the training curves of both networks, after the second has trained
+        "Step 16": 1,  # permutation importance
+        "Step 17": 1,  # the reliability diagram
+    }
     assert (
         "Training on CPU" in text
         and "=== Step 17: can the probabilities be taken at their word ===" in text

@@ -16,9 +16,9 @@ from image_fixtures import make_image_folder, make_three_class_folder
 from notebook_runs import (
     LOG_LINE,
     check_notebook_shape,
+    figures_by_step,
     outputs_text,
     run_as_notebook,
-    shown_figures,
     stderr_text,
 )
 from tutorial_support.backends import choice
@@ -675,8 +675,13 @@ def test_cnn_runs_as_a_notebook_with_the_same_figures_as_the_script(
     assert not LOG_LINE.search(text), LOG_LINE.search(text).group(0)
     assert stderr_text(notebook) == ""
     check_notebook_shape(notebook)
-    # every figure the script saves is shown: matrix, curves, Grad-CAM, mistakes, reliability
-    assert shown_figures(notebook) == 5
+    # every figure the script saves, shown in the cell of the step that teaches it
+    assert figures_by_step(notebook) == {
+        "Step 6": 1,  # the training curves
+        "Step 7": 1,  # the confusion matrix
+        "Step 8": 2,  # Grad-CAM and the most confident mistakes
+        "Step 9": 1,  # the reliability diagram
+    }
     assert "Step 6: fit the CNN (2 epochs, batch size 8)" in text
     # decoded by the script's run
     assert "training_set: 32 images (16 cats, 16 dogs) from the cache" in text

@@ -19,6 +19,7 @@ import pandas as pd
 from tutorial_support.cnn import explain, figures, images, reports
 from tutorial_support.cnn.augmentation import RandomShearZoomFlip
 from tutorial_support.common.errors import TutorialError
+from tutorial_support.common.figures import show
 from tutorial_support.common.outputs import StagedOutputs
 from tutorial_support.common.runtime import keras
 
@@ -107,7 +108,7 @@ def predict_images_from_saved(args: argparse.Namespace) -> None:
         for path, image, heat, p in explained:
             verdict = reports.verdict(p, class_names)
             figure = figures.heatmap_figure([image], [heat], [verdict], path.name, columns=1)
-            outputs.save_figure(f"gradcam_{path.stem}.png", figure)
+            outputs.save_figure(f"gradcam_{path.stem}.png", show(figure))
     count = f"{len(rows):,} image{'s' if len(rows) > 1 else ''}"
     print(f"wrote {args.output_dir / 'predictions.csv'} ({count})")
     for path, *_ in explained:

@@ -1,4 +1,5 @@
-"""Figures both scripts draw: training curves, and bars of importance (ann.py's step 16).
+"""Figures both scripts draw: training curves, and bars of importance (ann.py's step 16); and
+``show``, which puts a figure in its step's cell in a notebook.
 
 (The confusion matrix and the threshold and calibration curves are drawn by
 ``confusion_metrics.report``, beside the metrics they show.)
@@ -6,7 +7,28 @@
 
 from __future__ import annotations
 
+import io
+
 from matplotlib.figure import Figure  # not pyplot: no GUI backend is needed
+
+from tutorial_support.common.cli import in_notebook
+
+DPI = 110  # of the saved PNGs and of those a notebook shows
+
+
+def show(figure: Figure) -> Figure:
+    """In a notebook, show ``figure`` in the cell of the step that drew it; return it.
+
+    A plain run shows nothing: the Outputs cell saves every figure at the end, together
+    (StagedOutputs), so that a run that fails half-way leaves the last run's figures whole.
+    """
+    if in_notebook():
+        from IPython.display import Image, display  # a notebook kernel has IPython
+
+        png = io.BytesIO()
+        figure.savefig(png, format="png", dpi=DPI, bbox_inches="tight")
+        display(Image(data=png.getvalue()))
+    return figure
 
 
 def training_curves(history: dict, validation_label: str = "test") -> Figure:

@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tutorial_support.common.cli import in_notebook
 from tutorial_support.common.errors import TutorialError
+from tutorial_support.common.figures import DPI
 
 
 class StagedOutputs:
@@ -55,13 +55,8 @@ class StagedOutputs:
         self.path(name).write_text(json.dumps(data, indent=2) + "\n")
 
     def save_figure(self, name: str, figure) -> None:
-        """Save a matplotlib figure as a PNG; in a notebook, also show it in the cell."""
-        path = self.path(name)
-        figure.savefig(path, dpi=110, bbox_inches="tight")
-        if in_notebook():
-            from IPython.display import Image, display  # a notebook kernel has IPython
-
-            display(Image(filename=path))
+        """Save a matplotlib figure as a PNG (a notebook showed it at its step: figures.show)."""
+        figure.savefig(self.path(name), dpi=DPI, bbox_inches="tight")
 
     def __exit__(self, exc_type, exc, traceback) -> None:
         assert self._staging is not None

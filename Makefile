@@ -5,6 +5,9 @@
 #   make bench    run the benchmarks: they print their figures and write docs/measurements.md,
 #                 the file the README quotes (well over an hour on a 2-core CPU: see that file)
 #   make notebooks  write notebooks/ann.ipynb and notebooks/cnn.ipynb from the scripts (jupytext)
+#   make site     the tutorial as a web site in build/site/ (open build/site/index.html): the README,
+#                 docs/ and each chapter run as a notebook (cached; ARGS=--quick for short runs);
+#                 make test-site builds it and tests it in a browser (Debian's chromium)
 #   make lint     check the code's format and lint it (ruff; make format rewrites it)
 # Options: BACKEND=jax or BACKEND=torch runs Keras on JAX or PyTorch, in .venv-jax or .venv-torch
 # (from requirements-jax.txt, requirements-torch.txt; TensorFlow, in .venv, is the default);
@@ -28,7 +31,7 @@ STAMP := $(VENV)/.installed$(if $(GPU),-gpu)
 # under JAX and PyTorch, the tests that CI runs there (the full suite is TensorFlow's)
 TESTS := $(if $(TENSORFLOW),,-m backends)
 
-.PHONY: ann cnn test bench notebooks lint format venv clean
+.PHONY: ann cnn test bench notebooks site test-site lint format venv clean
 
 venv: $(STAMP)
 
@@ -57,6 +60,19 @@ notebooks: $(STAMP)
 	mkdir -p notebooks
 	$(PY) -m jupytext --to notebook --output notebooks/ann.ipynb 1_artificial_neural_networks/ann.py
 	$(PY) -m jupytext --to notebook --output notebooks/cnn.ipynb 2_convolutional_neural_networks/cnn.py
+
+# Sphinx and its extensions on top of the backend's virtualenv (requirements-site.txt)
+SITE_STAMP := $(VENV)/.installed-site
+$(SITE_STAMP): requirements-site.txt $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-site.txt
+	touch $@
+
+site: $(SITE_STAMP)
+	$(PY) tools/site/build_site.py $(ARGS)
+
+# the site's tests in a real browser (Debian's chromium: apt-get install chromium)
+test-site: site
+	$(PY) -m pytest -m site
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .

@@ -3,10 +3,10 @@ the script tests."""
 
 import re
 
-import jupytext
 import nbclient
 
 from conftest import script_environment
+from tutorial_support.common import notebooks
 
 # TensorFlow's and absl's log lines ("E0000 00:00:1795724905.804071 6884 cuda_platform.cc:52] ...",
 # "WARNING: All log messages before absl::InitializeLog() ...") and Python warnings
@@ -20,21 +20,9 @@ def run_as_notebook(script, folder, settings: str, env: dict, fails: bool = Fals
 
     ``fails``: a cell is expected to stop it (nbclient's CellExecutionError); the notebook is
     returned as far as it ran."""
-    notebook = jupytext.read(script)
-    cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    settings_cell = next(
-        cell
-        for cell in cells
-        if cell.source.lstrip().startswith("# %% Settings") or "SETTINGS = " in cell.source
-    )
-    settings_cell.source = settings_cell.source.replace(
-        'SETTINGS = ""', f"SETTINGS = {settings!r}", 1
-    )
-    client = nbclient.NotebookClient(
-        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
-    )
+    notebook = notebooks.from_script(script, settings)
     try:
-        client.execute(env=script_environment(env))  # raises CellExecutionError on a failing cell
+        notebooks.execute(notebook, folder, script_environment(env), timeout=600)
     except nbclient.exceptions.CellExecutionError:
         if not fails:
             raise

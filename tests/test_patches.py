@@ -1,4 +1,5 @@
-"""backends/patches.py: each patched Keras operation gives what the unpatched one gives."""
+"""backends/patches.py (and torch_patches.py): each patched Keras operation gives what the
+unpatched one gives."""
 
 import numpy as np
 import pytest
@@ -10,8 +11,12 @@ from tutorial_support.common.runtime import keras
 pytestmark = pytest.mark.backends
 
 
-def test_only_jax_is_patched():
-    assert startup.PATCHES == (["jax max_pool"] if chosen() == "jax" else [])
+TORCH_PATCHES = ["torch conv", "torch max_pool", "torch average_pool", "torch affine_transform"]
+
+
+def test_each_backend_gets_its_own_patches():
+    expected = {"jax": ["jax max_pool"], "torch": TORCH_PATCHES}.get(chosen(), [])
+    assert startup.PATCHES == expected
 
 
 @pytest.mark.skipif(chosen() != "jax", reason="the patch is JAX's (make test BACKEND=jax)")
@@ -64,3 +69,217 @@ def test_the_layer_goes_through_the_patched_function(monkeypatch):
     pooled = keras.ops.convert_to_numpy(keras.layers.MaxPooling2D(2)(x))
     np.testing.assert_array_equal(pooled[0, :, :, 0], [[5, 7], [13, 15]])
     assert calls and patched.__wrapped__ is not patched
+
+
+# PyTorch (backends/torch_patches.py)
+
+only_torch = pytest.mark.skipif(
+    chosen() != "torch", reason="the patch is PyTorch's (make test BACKEND=torch)"
+)
+
+
+def torch_values_and_gradients(function, *arrays, **options):
+    """function(*arrays, **options), and the gradients of a weighted sum of it."""
+    import torch
+
+    tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = function(*tensors, **options)
+    weights = torch.tensor(np.random.default_rng(9).normal(size=tuple(out.shape)), dtype=out.dtype)
+    gradients = torch.autograd.grad((out * weights).sum(), tensors)
+    return [out.detach().numpy()] + [g.numpy() for g in gradients]
+
+
+def assert_close(patched, original):
+    """Equal to float32's rounding: 1e-5 of each array's scale (a gradient can sum many terms)."""
+    for p, o in zip(patched, original, strict=True):
+        assert p.shape == o.shape
+        np.testing.assert_allclose(p, o, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(o).max()))
+
+
+@only_torch
+@pytest.mark.parametrize(
+    "shape, kernel, strides, padding, dilation",
+    [
+        ((4, 16, 16, 3), (3, 3, 3, 8), 1, "valid", 1),  # the course's first convolution
+        ((2, 13, 11, 5), (3, 3, 5, 4), 2, "valid", 1),
+        ((2, 12, 12, 4), (3, 3, 4, 6), 1, "same", 1),
+        ((2, 12, 12, 4), (4, 4, 4, 6), 1, "same", 1),  # asymmetric padding: padded by Keras
+        ((2, 12, 12, 4), (3, 3, 4, 6), 2, "same", 1),  # asymmetric too
+        ((2, 15, 15, 2), (3, 3, 2, 3), 1, "valid", 2),
+        ((2, 9, 9, 6), (3, 3, 2, 6), 1, "same", 1),  # grouped: 3 groups of 2 channels
+        ((2, 10, 10), (3, 10, 4), 1, "valid", 1),  # 1-D: Keras' own operation
+    ],
+)
+def test_torch_conv_and_its_gradients_are_keras_own(shape, kernel, strides, padding, dilation):
+    from keras.src.backend.torch import nn
+
+    rng = np.random.default_rng(1)
+    x, k = rng.normal(size=shape).astype("float32"), rng.normal(size=kernel).astype("float32")
+    options = dict(strides=strides, padding=padding, dilation_rate=dilation)
+    assert_close(
+        torch_values_and_gradients(nn.conv, x, k, **options),
+        torch_values_and_gradients(nn.conv.__wrapped__, x, k, **options),
+    )
+
+
+@only_torch
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_torch_depthwise_and_separable_convolutions_are_keras_own(monkeypatch, data_format):
+    from keras.src.backend.torch import nn
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(2, 4, 10, 10) if data_format == "channels_first" else (2, 10, 10, 4))
+    depthwise, pointwise = rng.normal(size=(3, 3, 4, 2)), rng.normal(size=(1, 1, 8, 5))
+    x, depthwise, pointwise = (a.astype("float32") for a in (x, depthwise, pointwise))
+    options = dict(strides=2, padding="same", data_format=data_format)
+    patched = [
+        torch_values_and_gradients(nn.depthwise_conv, x, depthwise, **options),
+        torch_values_and_gradients(nn.separable_conv, x, depthwise, pointwise, **options),
+    ]
+    monkeypatch.setattr(nn, "conv", nn.conv.__wrapped__)  # both go through Keras' conv
+    original = [
+        torch_values_and_gradients(nn.depthwise_conv, x, depthwise, **options),
+        torch_values_and_gradients(nn.separable_conv, x, depthwise, pointwise, **options),
+    ]
+    for p, o in zip(patched, original):
+        assert_close(p, o)
+
+
+@only_torch
+@pytest.mark.parametrize("operation", ["max_pool", "average_pool"])
+@pytest.mark.parametrize(
+    "shape, pool, strides, padding, data_format",
+    [
+        ((4, 12, 12, 3), 2, None, "valid", None),  # the course's pools
+        ((4, 13, 11, 5), 2, 2, "valid", None),  # odd sides
+        ((2, 9, 9, 2), (3, 2), (2, 1), "valid", None),  # overlapping windows
+        ((2, 7, 7, 2), 2, 2, "same", None),
+        ((2, 8, 8, 2), 3, 2, "same", None),  # asymmetric padding: padded by Keras
+        ((2, 3, 8, 8), 2, 2, "valid", "channels_first"),  # Keras' own operation
+        ((2, 9, 3), 2, 2, "valid", None),  # 1-D: Keras' own operation
+    ],
+)
+def test_torch_pooling_and_its_gradient_are_keras_own(
+    operation, shape, pool, strides, padding, data_format
+):
+    from keras.src.backend.torch import nn
+
+    patched = getattr(nn, operation)
+    x = np.random.default_rng(3).normal(size=shape).astype("float32")  # no ties
+    options = dict(pool_size=pool, strides=strides, padding=padding, data_format=data_format)
+    assert_close(
+        torch_values_and_gradients(patched, x, **options),
+        torch_values_and_gradients(patched.__wrapped__, x, **options),
+    )
+
+
+def layer_transforms(batch, height, width, shear_degrees, rng):
+    """Transforms drawn as cnn/augmentation.py draws them (shear, zoom, flip)."""
+    shear = rng.uniform(-1, 1, batch) * np.radians(shear_degrees)
+    zoom_x, zoom_y = rng.uniform(0.8, 1.2, (2, batch))
+    flip = np.where(rng.uniform(0, 1, batch) < 0.5, -1.0, 1.0)
+    m00, m01, m11 = flip * zoom_x, -flip * zoom_x * np.sin(shear), zoom_y * np.cos(shear)
+    cx, cy, zeros = (width - 1) / 2, (height - 1) / 2, np.zeros(batch)
+    columns = [m00, m01, cx - m00 * cx - m01 * cy, zeros, m11, cy - m11 * cy, zeros, zeros]
+    return np.stack(columns, axis=1).astype("float32")
+
+
+def general_transforms(batch, rng):
+    """Any affine transform: rotations, large scales, translations far out of the image."""
+    rows = rng.normal(0, [1, 1, 20, 1, 1, 20], (batch, 6))
+    return np.concatenate([rows, np.zeros((batch, 2))], axis=1).astype("float32")
+
+
+@only_torch
+@pytest.mark.parametrize("fill_mode", ["nearest", "constant"])
+@pytest.mark.parametrize("kind", ["course", "strong", "general"])
+def test_torch_affine_transform_is_keras_own(kind, fill_mode):
+    import torch
+    from keras.src.backend.torch import image
+
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0, 1, (16, 24, 20, 3)).astype("float32")
+    transforms = {
+        "course": lambda: layer_transforms(16, 24, 20, 0.2, rng),
+        "strong": lambda: layer_transforms(16, 24, 20, 10.0, rng),
+        "general": lambda: general_transforms(16, rng),
+    }[kind]()
+    options = dict(interpolation="bilinear", fill_mode=fill_mode)
+
+    def transformed(function):
+        return torch_values_and_gradients(
+            lambda images: function(images, torch.tensor(transforms), **options), x
+        )
+
+    # float32 rounding of the sampling positions: Keras' own answer is itself about 5e-6 off
+    # the exact one
+    assert_close(
+        transformed(image.affine_transform), transformed(image.affine_transform.__wrapped__)
+    )
+
+
+@only_torch
+@pytest.mark.parametrize(
+    "case", ["unbatched", "channels_first", "projective", "reflect", "nearest_pixel", "fill_value"]
+)
+def test_torch_affine_transform_elsewhere_gives_keras_own(case):
+    from keras.src.backend.torch import image
+
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 255, (4, 12, 14, 3)).astype("float32")
+    transforms = layer_transforms(4, 12, 14, 10.0, rng)
+    options = dict(interpolation="bilinear", fill_mode="nearest", fill_value=0)
+    if case == "unbatched":  # the fast path, one image
+        x, transforms = x[0], transforms[0]
+    elif case == "channels_first":  # the fast path, the other layout
+        x, options["data_format"] = x.transpose(0, 3, 1, 2).copy(), "channels_first"
+    elif case == "projective":  # c0, c1: Keras' own
+        transforms[:, 6:] = rng.normal(0, 1e-3, (4, 2))
+    elif case == "reflect":
+        options["fill_mode"] = "reflect"
+    elif case == "nearest_pixel":
+        options["interpolation"] = "nearest"
+    else:
+        options.update(fill_mode="constant", fill_value=7.0)
+    patched = image.affine_transform(x, transforms.copy(), **options)
+    original = image.affine_transform.__wrapped__(x, transforms.copy(), **options)
+    assert tuple(patched.shape) == tuple(original.shape)
+    np.testing.assert_allclose(patched.numpy(), original.numpy(), rtol=1e-5, atol=255e-5)
+
+
+@only_torch
+def test_training_goes_through_the_torch_patches(monkeypatch):
+    from keras.src.backend.torch import image, nn
+
+    from tutorial_support.cnn.augmentation import RandomShearZoomFlip
+
+    calls = []
+
+    def spy(module, name):
+        patched = getattr(module, name)
+        assert patched.__wrapped__ is not patched
+
+        def counted(*args, **kwargs):
+            calls.append(name)
+            return patched(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+
+    for module, name in [(nn, "conv"), (nn, "max_pool"), (image, "affine_transform")]:
+        spy(module, name)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(16, 16, 3)),
+            RandomShearZoomFlip(seed=1),
+            keras.layers.Conv2D(4, 3, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile("adam", "binary_crossentropy")
+    rng = np.random.default_rng(6)
+    x, y = rng.uniform(0, 255, (8, 16, 16, 3)).astype("float32"), np.array([0, 1] * 4)
+    loss = model.train_on_batch(x, y.astype("float32"))
+    assert np.isfinite(loss)
+    assert {"conv", "max_pool", "affine_transform"} <= set(calls)

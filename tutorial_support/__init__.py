@@ -8,6 +8,8 @@ A map of every module, room by room. No chapter's room imports the other chapter
     ``epochs``     one compiled epoch of the stacked trainer (XLA; PyTorch's eager steps)
     ``fused``      PyTorch's stacked epoch with the forward, backward and update written out
     ``patches``    a few of Keras' own operations, faster on one backend (JAX's max pooling)
+    ``torch_patches``  PyTorch's: convolution and pooling without copies, a batched
+                   affine_transform
     ``gradients``  the gradient Grad-CAM needs (GradientTape, jax.grad, torch.autograd)
     ``batches``    chapter 2's batches: tf.data under TensorFlow, a PyDataset elsewhere
     Everywhere else speaks ``keras.ops``; only ``cnn/distributed`` (tf.distribute) is
@@ -18,10 +20,11 @@ A map of every module, room by room. No chapter's room imports the other chapter
     ``cli``       the flags both scripts share, the SETTINGS cell, number types for flags
     ``errors``    ``TutorialError``: one plain line and exit status 2 (in a notebook, the line)
     ``data``      where the data sets live: a folder you point at, or a verified download
-    ``outputs``   files written together at the end of a run, or not at all (and shown
-                  in a notebook)
+    ``outputs``   files written together at the end of a run, or not at all
     ``reports``   section titles, and the report of a confusion matrix of any size
-    ``figures``   training curves, and bars of importance
+    ``figures``   training curves, bars of importance; ``show``: a figure at its step in a
+                  notebook
+    ``notebooks`` a script run as a notebook, cell by cell (the site's pages, the tests)
 
 ``ann/``: chapter 1, a table of customers (or of anything)
     ``flags``      the flags of ann.py

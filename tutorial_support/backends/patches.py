@@ -13,6 +13,10 @@ it is. ``apply()`` is called once, from startup.py, after Keras is imported.
   shares the gradient between them and ``select_and_scatter`` gives it to the first, and the
   ReLU's own gradient is zero there either way. Delete this patch when XLA:CPU's
   ``select_and_scatter`` is fast (no upstream issue tracks it yet).
+- PyTorch (torch_patches.py, whose docstring names each patch's upstream fix): convolution and
+  pooling without Keras' copies between the image layout and PyTorch's, and the augmentation's
+  ``affine_transform`` as one ``grid_sample`` for the whole batch instead of a Python loop over
+  its images. A training step of chapter 2's network on a 2-core CPU: 94 ms -> 42 ms.
 """
 
 from __future__ import annotations
@@ -59,4 +63,8 @@ def apply() -> list[str]:
         if list(inspect.signature(original).parameters) == expected:
             nn.max_pool = _non_overlapping_max_pool(original)
             applied.append("jax max_pool")
+    if chosen() == "torch" and keras.__version__.startswith(TESTED_KERAS):
+        from tutorial_support.backends import torch_patches
+
+        applied += torch_patches.apply()
     return applied

@@ -134,6 +134,37 @@ def executed(name: str, script: Path, settings: str, data_hash: str, rerun: bool
     return notebook
 
 
+def as_a_terminal_shows(text: str) -> str:
+    """Text as a terminal, or Jupyter, shows it: Keras' progress bar redraws its line with
+    carriage returns and backspaces, which an HTML page would print one after the other. Written
+    by hand: Sphinx and myst-nb keep the control characters as they are."""
+    shown = []
+    for line in text.split("\n"):
+        kept: list[str] = []
+        for char in line.rsplit("\r", 1)[-1]:  # a redrawn line: its last drawing
+            if char == "\b":
+                kept = kept[:-1]
+            else:
+                kept.append(char)
+        shown.append("".join(kept))
+    return "\n".join(shown)
+
+
+def merged_streams(outputs: list) -> list:
+    """A cell's printed pieces joined, as Jupyter joins them, then redrawn as a terminal would."""
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if output.output_type == "stream" and previous and previous.get("name") == output.name:
+            previous.text += output.text
+        else:
+            merged.append(copy.deepcopy(output))
+    for output in merged:
+        if output.output_type == "stream":
+            output.text = as_a_terminal_shows(output.text)
+    return merged
+
+
 def chapter_page(name: str, script: Path, notebook) -> None:
     """The chapter's page: the run named at the top, a heading with a stable anchor (#ann-step-9)
     before each step, the notebook and the script to download."""
@@ -161,6 +192,8 @@ def chapter_page(name: str, script: Path, notebook) -> None:
             cells.append(nbformat.v4.new_markdown_cell(heading))
         elif title:  # Settings, Setup, Outputs: named, but not steps
             cells.append(nbformat.v4.new_markdown_cell(f"**{title}**"))
+        if cell.cell_type == "code":
+            cell.outputs = merged_streams(cell.outputs)
         cells.append(cell)
     page.cells = cells
     nbformat.write(page, folder / f"{name}.ipynb")

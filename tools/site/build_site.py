@@ -254,8 +254,9 @@ def main() -> None:
         "--data", type=Path, help=f"the data's folder (or {data.DATA_DIR_VARIABLE})"
     )
     args = parser.parse_args()
-    if args.data:  # for the chapters' runs too
-        os.environ[data.DATA_DIR_VARIABLE] = str(args.data.resolve())
+    folder = args.data or os.environ.get(data.DATA_DIR_VARIABLE)
+    if folder:  # for the chapters' runs too, which start in build/site-run/
+        os.environ[data.DATA_DIR_VARIABLE] = str(Path(folder).resolve())
     started = time.perf_counter()
     try:
         data_hash = data_fingerprint()

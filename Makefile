@@ -72,7 +72,7 @@ site: $(SITE_STAMP)
 
 # the site's tests in a real browser (Debian's chromium: apt-get install chromium)
 test-site: site
-	$(PY) -m pytest -m site
+	$(PY) -m pytest -n 0 -m site tests/test_site.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .

@@ -48,6 +48,29 @@ from tutorial_support.backends import patches  # a few of Keras' operations, fas
 PATCHES = patches.apply()
 
 
+def _keep_freed_memory() -> bool:
+    """PyTorch on Linux: glibc's malloc keeps freed blocks of up to 32 MiB for the next tensor.
+
+    By default glibc gives each block of more than 128 KiB (a threshold that grows only as such
+    blocks are freed) its own pages from the system and returns them when it is freed, so every
+    new activation of chapter 2's network starts with thousands of page faults, each page zeroed
+    afresh: a fifth of a training step on a 2-core CPU. TensorFlow and JAX keep their memory in
+    allocators of their own. Kept blocks cost some memory that the process does not hand back;
+    the arithmetic is untouched. Returns whether the settings took (glibc only)."""
+    import ctypes
+    import platform
+
+    if chosen() != "torch" or platform.libc_ver()[0] != "glibc":
+        return False
+    libc = ctypes.CDLL("libc.so.6")
+    mmap_threshold, trim_threshold, top_pad = -3, -1, -2  # malloc.h's M_* parameters
+    settings = ((mmap_threshold, 32 << 20), (trim_threshold, 1 << 30), (top_pad, 64 << 20))
+    return all(libc.mallopt(parameter, value) == 1 for parameter, value in settings)
+
+
+KEEPS_FREED_MEMORY = _keep_freed_memory()
+
+
 def tensorflow():
     """TensorFlow itself, for what only it does (tf.distribute: cnn/distributed.py)."""
     import tensorflow

@@ -1,5 +1,5 @@
-"""backends/patches.py (and torch_patches.py): each patched Keras operation gives what the
-unpatched one gives."""
+"""backends/patches.py (jax_patches.py, torch_patches.py): each patched Keras operation gives what
+the unpatched one gives."""
 
 import numpy as np
 import pytest
@@ -11,11 +11,12 @@ from tutorial_support.common.runtime import keras
 pytestmark = pytest.mark.backends
 
 
+JAX_PATCHES = ["jax max_pool", "jax affine_transform"]
 TORCH_PATCHES = ["torch conv", "torch max_pool", "torch average_pool", "torch affine_transform"]
 
 
 def test_each_backend_gets_its_own_patches():
-    expected = {"jax": ["jax max_pool"], "torch": TORCH_PATCHES}.get(chosen(), [])
+    expected = {"jax": JAX_PATCHES, "torch": TORCH_PATCHES}.get(chosen(), [])
     assert startup.PATCHES == expected
 
 
@@ -43,6 +44,26 @@ def test_pytorch_keeps_freed_memory_for_the_next_tensors():
     for _ in range(20):
         step()
     assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 15_000
+
+
+def test_xla_computes_with_ynnpack_unless_the_learner_says_otherwise(monkeypatch):
+    """Under JAX (jaxlib 0.10), XLA_FLAGS names YNNPACK before JAX starts; a learner's own
+    setting of it is kept, and the other backends are left alone."""
+    import os
+
+    assert startup.XLA_USES_YNNPACK == (chosen() == "jax")
+    assert (startup.YNNPACK_DOTS in os.environ.get("XLA_FLAGS", "")) == (chosen() == "jax")
+    own = "--xla_cpu_experimental_ynn_fusion_type=eltwise"
+    monkeypatch.setenv("XLA_FLAGS", own)
+    assert not startup._xla_cpu_uses_ynnpack()
+    assert os.environ["XLA_FLAGS"] == own
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_enable_fast_math=false")
+    if chosen() == "jax":
+        assert startup._xla_cpu_uses_ynnpack()
+        assert os.environ["XLA_FLAGS"].split() == [
+            "--xla_cpu_enable_fast_math=false",
+            startup.YNNPACK_DOTS,
+        ]
 
 
 @pytest.mark.skipif(chosen() != "jax", reason="the patch is JAX's (make test BACKEND=jax)")
@@ -216,13 +237,35 @@ def general_transforms(batch, rng):
     return np.concatenate([rows, np.zeros((batch, 2))], axis=1).astype("float32")
 
 
-@only_torch
+only_patched_affine = pytest.mark.skipif(
+    chosen() not in ("jax", "torch"),
+    reason="JAX's and PyTorch's patch (make test BACKEND=jax or BACKEND=torch)",
+)
+
+
+def backend_image():
+    """Keras' image operations of the backend that runs (keras.src.backend.jax.image, ...)."""
+    import importlib
+
+    return importlib.import_module(f"keras.src.backend.{chosen()}.image")
+
+
+def values_and_gradients(function, *arrays, **options):
+    """function(*arrays, **options), and the gradients of a weighted sum of it (JAX or PyTorch)."""
+    if chosen() == "torch":
+        return torch_values_and_gradients(function, *arrays, **options)
+    import jax
+
+    out, pullback = jax.vjp(lambda *a: function(*a, **options), *arrays)
+    weights = np.random.default_rng(9).normal(size=out.shape).astype(out.dtype)
+    return [np.asarray(out)] + [np.asarray(g) for g in pullback(weights)]
+
+
+@only_patched_affine
 @pytest.mark.parametrize("fill_mode", ["nearest", "constant"])
 @pytest.mark.parametrize("kind", ["course", "strong", "general"])
-def test_torch_affine_transform_is_keras_own(kind, fill_mode):
-    import torch
-    from keras.src.backend.torch import image
-
+def test_affine_transform_is_keras_own(kind, fill_mode):
+    image = backend_image()
     rng = np.random.default_rng(4)
     x = rng.uniform(0, 1, (16, 24, 20, 3)).astype("float32")
     transforms = {
@@ -233,8 +276,8 @@ def test_torch_affine_transform_is_keras_own(kind, fill_mode):
     options = dict(interpolation="bilinear", fill_mode=fill_mode)
 
     def transformed(function):
-        return torch_values_and_gradients(
-            lambda images: function(images, torch.tensor(transforms), **options), x
+        return values_and_gradients(
+            lambda images: function(images, keras.ops.convert_to_tensor(transforms), **options), x
         )
 
     # float32 rounding of the sampling positions: Keras' own answer is itself about 5e-6 off
@@ -244,13 +287,12 @@ def test_torch_affine_transform_is_keras_own(kind, fill_mode):
     )
 
 
-@only_torch
+@only_patched_affine
 @pytest.mark.parametrize(
     "case", ["unbatched", "channels_first", "projective", "reflect", "nearest_pixel", "fill_value"]
 )
-def test_torch_affine_transform_elsewhere_gives_keras_own(case):
-    from keras.src.backend.torch import image
-
+def test_affine_transform_elsewhere_gives_keras_own(case):
+    image = backend_image()
     rng = np.random.default_rng(5)
     x = rng.uniform(0, 255, (4, 12, 14, 3)).astype("float32")
     transforms = layer_transforms(4, 12, 14, 10.0, rng)
@@ -265,17 +307,25 @@ def test_torch_affine_transform_elsewhere_gives_keras_own(case):
         options["fill_mode"] = "reflect"
     elif case == "nearest_pixel":
         options["interpolation"] = "nearest"
-    else:
+    else:  # the fast path under JAX, Keras' own under PyTorch
         options.update(fill_mode="constant", fill_value=7.0)
     patched = image.affine_transform(x, transforms.copy(), **options)
     original = image.affine_transform.__wrapped__(x, transforms.copy(), **options)
     assert tuple(patched.shape) == tuple(original.shape)
-    np.testing.assert_allclose(patched.numpy(), original.numpy(), rtol=1e-5, atol=255e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(patched),
+        keras.ops.convert_to_numpy(original),
+        rtol=1e-5,
+        atol=255e-5,
+    )
 
 
-@only_torch
-def test_training_goes_through_the_torch_patches(monkeypatch):
-    from keras.src.backend.torch import image, nn
+@only_patched_affine
+def test_training_goes_through_the_patches(monkeypatch):
+    import importlib
+
+    nn = importlib.import_module(f"keras.src.backend.{chosen()}.nn")
+    image = backend_image()
 
     from tutorial_support.cnn.augmentation import RandomShearZoomFlip
 
@@ -291,7 +341,9 @@ def test_training_goes_through_the_torch_patches(monkeypatch):
 
         monkeypatch.setattr(module, name, counted)
 
-    for module, name in [(nn, "conv"), (nn, "max_pool"), (image, "affine_transform")]:
+    operations = [(nn, "max_pool"), (image, "affine_transform")]
+    operations += [(nn, "conv")] if chosen() == "torch" else []  # JAX's convolution is XLA's own
+    for module, name in operations:
         spy(module, name)
     model = keras.Sequential(
         [
@@ -308,4 +360,4 @@ def test_training_goes_through_the_torch_patches(monkeypatch):
     x, y = rng.uniform(0, 255, (8, 16, 16, 3)).astype("float32"), np.array([0, 1] * 4)
     loss = model.train_on_batch(x, y.astype("float32"))
     assert np.isfinite(loss)
-    assert {"conv", "max_pool", "affine_transform"} <= set(calls)
+    assert {name for _, name in operations} <= set(calls)

@@ -4,10 +4,11 @@ A map of every module, room by room. No chapter's room imports the other chapter
 
 ``backends/``: what Keras does not abstract, the same function for TensorFlow, JAX and PyTorch
     ``choice``     which backend runs, read as Keras reads it (KERAS_BACKEND, keras.json)
-    ``startup``    the backend imported quietly; its GPUs, versions, steps per call
+    ``startup``    the backend imported quietly (XLA on YNNPACK); its GPUs, versions, steps
     ``epochs``     one compiled epoch of the stacked trainer (XLA; PyTorch's eager steps)
     ``fused``      PyTorch's stacked epoch with the forward, backward and update written out
-    ``patches``    a few of Keras' own operations, faster on one backend (JAX's max pooling)
+    ``patches``    a few of Keras' own operations, faster on one backend: when they apply
+    ``jax_patches``    JAX's: max pooling without select_and_scatter, a 2-D affine_transform
     ``torch_patches``  PyTorch's: convolution and pooling without copies, a batched
                    affine_transform
     ``gradients``  the gradient Grad-CAM needs (GradientTape, jax.grad, torch.autograd)

@@ -39,6 +39,33 @@ def _import_tensorflow_quietly():
     tensorflow.get_logger().setLevel("ERROR")
 
 
+YNNPACK_DOTS = "--xla_cpu_experimental_ynn_fusion_type=dot"
+TESTED_JAXLIB = ("0.10.",)  # a flag XLA does not know stops the program: only where tested
+
+
+def _xla_cpu_uses_ynnpack() -> bool:
+    """JAX: XLA:CPU hands its matrix products and convolutions to YNNPACK (XNNPACK's successor).
+
+    XLA's own convolutions took about 60 ms of a 100 ms training step of chapter 2's network on a
+    2-core CPU; with YNNPACK the step takes 64 ms, and chapter 1's run gives the same figures,
+    a little faster. YNNPACK computes in float32 as XLA does (a convolution within 1e-6 of a
+    float64 one). Set in XLA_FLAGS before JAX starts; a setting of the learner's own is left as
+    it is. Returns whether it was set."""
+    from importlib import metadata
+
+    flags = os.environ.get("XLA_FLAGS", "")
+    if chosen() != "jax" or "ynn_fusion_type" in flags:
+        return False
+    try:
+        if not metadata.version("jaxlib").startswith(TESTED_JAXLIB):
+            return False
+    except metadata.PackageNotFoundError:
+        return False
+    os.environ["XLA_FLAGS"] = f"{flags} {YNNPACK_DOTS}".strip()
+    return True
+
+
+XLA_USES_YNNPACK = _xla_cpu_uses_ynnpack()
 if chosen() == "tensorflow":
     _import_tensorflow_quietly()
 import keras  # on the chosen backend, after TensorFlow's quiet import

@@ -27,7 +27,6 @@
 from __future__ import annotations
 
 import functools
-import inspect
 
 import torch
 from keras.src import backend
@@ -129,23 +128,11 @@ def _batched_affine_transform(original):
     return affine_transform
 
 
-def _install(module, name, expected, patch) -> bool:
-    original = getattr(getattr(module, name), "__wrapped__", getattr(module, name))
-    if list(inspect.signature(original).parameters) != expected:
-        return False
-    setattr(module, name, patch(original))
-    return True
-
-
-def apply() -> list[str]:
-    """Install the PyTorch patches whose Keras function has the expected signature."""
-    applied = []
-    for module, name, expected, patch in [
+def patches() -> list[tuple]:
+    """(module, name, signature, patch) of each PyTorch patch, for patches.apply()."""
+    return [
         (nn, "conv", CONV, _conv_without_copies),
         (nn, "max_pool", POOL, _pool_without_copies),
         (nn, "average_pool", POOL, _pool_without_copies),
         (image, "affine_transform", AFFINE, _batched_affine_transform),
-    ]:
-        if _install(module, name, expected, patch):
-            applied.append(f"torch {name}")
-    return applied
+    ]

@@ -9,15 +9,15 @@
   ReLU's own gradient is zero there either way. Delete this patch when XLA:CPU's
   ``select_and_scatter`` is fast (no upstream issue tracks it yet).
 - ``affine_transform`` (the augmentation layer's shear, zoom and flip): Keras hands
-  ``jax.scipy.ndimage.map_coordinates`` a coordinate for every value of the batch, channel
-  included, so it interpolates in three dimensions: 8 gathers per value where an image needs 4
-  per pixel (the channel's own 4 have weight 0). Here each pixel's position and weights are
-  worked out once and its channels gathered together, with map_coordinates' own formulas (floor,
-  weights, edge indices clipped or filled) in its order: the same numbers, 20 ms of a 64 ms step
-  of chapter 2's network saved. For bilinear interpolation and an affine transform; Keras' c0, c1
-  (which it multiplies by the channel's index) send the batch to Keras' own function, and so do
-  other interpolations and fill modes. No upstream issue tracks this yet; delete the patch when
-  Keras' JAX ``affine_transform`` interpolates in two dimensions.
+  ``jax.scipy.ndimage.map_coordinates`` a coordinate for every value of the batch, channel included,
+  so it interpolates in three dimensions: 8 gathers per value where an image needs 4 per pixel (the
+  channel's own 4 have weight 0). Here each pixel's position and weights are worked out once and its
+  channels gathered together, with map_coordinates' own formulas (floor, weights, edge indices
+  clipped or filled) in its order: the same numbers, and 31 ms of a 109 ms step of chapter 2's
+  network saved. For bilinear interpolation and an affine transform; Keras' c0, c1 (which it
+  multiplies by the channel's index) send the batch to Keras' own function, and so do other
+  interpolations and fill modes. No upstream issue tracks this yet; delete the patch when Keras' JAX
+  ``affine_transform`` interpolates in two dimensions.
 """
 
 from __future__ import annotations

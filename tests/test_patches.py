@@ -12,7 +12,13 @@ pytestmark = pytest.mark.backends
 
 
 JAX_PATCHES = ["jax max_pool", "jax affine_transform"]
-TORCH_PATCHES = ["torch conv", "torch max_pool", "torch average_pool", "torch affine_transform"]
+TORCH_PATCHES = [
+    "torch conv",
+    "torch max_pool",
+    "torch average_pool",
+    "torch affine_transform",
+    "torch _parallel_update_step",
+]
 
 
 def test_each_backend_gets_its_own_patches():
@@ -361,3 +367,39 @@ def test_training_goes_through_the_patches(monkeypatch):
     loss = model.train_on_batch(x, y.astype("float32"))
     assert np.isfinite(loss)
     assert {name for _, name in operations} <= set(calls)
+
+
+@only_torch
+@pytest.mark.parametrize("case", ["course", "amsgrad", "schedule"])
+def test_torch_adam_updates_as_keras_own(monkeypatch, case):
+    """Ten steps of Keras' Adam, with and without the fused kernel: the same weights and slots."""
+    import torch
+    from keras.src.backend.torch.optimizers import torch_adam
+
+    fused, calls = torch._fused_adam_, []
+    monkeypatch.setattr(torch, "_fused_adam_", lambda *a, **k: calls.append(1) or fused(*a, **k))
+
+    rng = np.random.default_rng(8)
+    shapes = [(3, 3, 3, 8), (8,), (50, 4), (4,)]
+    gradients = [[rng.normal(size=s).astype("float32") for s in shapes] for _ in range(10)]
+    learning_rate = {
+        "course": 1e-3,
+        "amsgrad": 1e-3,  # Keras' own update
+        "schedule": keras.optimizers.schedules.ExponentialDecay(1e-2, 3, 0.5),
+    }[case]
+
+    def trained():
+        variables = [keras.Variable(np.ones(s, "float32")) for s in shapes]
+        optimizer = keras.optimizers.Adam(learning_rate, amsgrad=case == "amsgrad")
+        for step in gradients:
+            optimizer.apply([keras.ops.convert_to_tensor(g) for g in step], variables)
+        slots = optimizer._momentums + optimizer._velocities
+        return [keras.ops.convert_to_numpy(v) for v in variables + slots]
+
+    patched = trained()
+    assert len(calls) == (0 if case == "amsgrad" else 10)
+    update = torch_adam.Adam._parallel_update_step
+    monkeypatch.setattr(torch_adam.Adam, "_parallel_update_step", update.__wrapped__)
+    original = trained()
+    assert_close(patched, original)
+    assert not np.allclose(patched[0], 1.0)  # it moved

@@ -22,6 +22,14 @@
   two differ by under 1e-5). Anything else goes to Keras' own function. No upstream issue
   tracks this yet; delete the patch when Keras' torch ``affine_transform`` works on the whole
   batch at once.
+- Adam's update: Keras' PyTorch Adam makes about ten passes over the weights a step (one per
+  ``_foreach`` operation); PyTorch's fused Adam kernel makes one. It computes m = b1 m + (1 - b1) g,
+  v = b2 v + (1 - b2) g^2 and w -= lr m / (sqrt(v) / c2 + eps) / c1 with the bias corrections
+  c = 1 - b^t; given a step count at which b^t is 0 (so c1 = c2 = 1) and lr = Keras' own alpha
+  (worked out as Keras does), that is Keras' update, to float32's rounding. For float32 weights
+  on a CPU, without amsgrad; anything else goes to Keras. A training step of chapter 2's network:
+  about 2 ms less. No upstream issue tracks this; delete the patch when Keras' PyTorch Adam
+  calls the fused kernel.
 """
 
 from __future__ import annotations
@@ -29,13 +37,15 @@ from __future__ import annotations
 import functools
 
 import torch
-from keras.src import backend
+from keras.src import backend, ops
 from keras.src.backend.torch import image, nn
 from keras.src.backend.torch.core import convert_to_tensor
+from keras.src.backend.torch.optimizers import torch_adam
 
 CONV = ["inputs", "kernel", "strides", "padding", "data_format", "dilation_rate"]
 POOL = ["inputs", "pool_size", "strides", "padding", "data_format"]
 AFFINE = ["images", "transform", "interpolation", "fill_mode", "fill_value", "data_format"]
+ADAM = ["self", "grads", "variables", "learning_rate"]
 # grid_sample's name for each fill mode it fills as Keras does (fill_value 0 for "constant")
 PADDING_MODES = {"nearest": "border", "constant": "zeros"}
 
@@ -128,6 +138,45 @@ def _batched_affine_transform(original):
     return affine_transform
 
 
+def _fused_adam(original):
+    far = torch.tensor(1e9)  # a step count at which b1^t and b2^t are 0 in double precision
+
+    @functools.wraps(original)
+    def _parallel_update_step(self, grads, variables, learning_rate):
+        values = [v.value for v in variables]
+        m_list = [self._momentums[self._get_variable_index(v)].value for v in variables]
+        v_list = [self._velocities[self._get_variable_index(v)].value for v in variables]
+        grads = [g.contiguous() for g in grads]
+        tensors = values + grads + m_list + v_list
+        plain = all(isinstance(b, float) for b in (self.beta_1, self.beta_2, self.epsilon))
+        if self.amsgrad or not plain:
+            return original(self, grads, variables, learning_rate)
+        if any(t.device.type != "cpu" or t.dtype != torch.float32 for t in tensors):
+            return original(self, grads, variables, learning_rate)
+        # Keras' own alpha, as its Adam works it out
+        lr, step = (ops.cast(x, "float32") for x in (learning_rate, self.iterations + 1))
+        beta_1_power = ops.power(ops.cast(self.beta_1, "float32"), step)
+        beta_2_power = ops.power(ops.cast(self.beta_2, "float32"), step)
+        alpha = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        torch._fused_adam_(
+            values,
+            grads,
+            m_list,
+            v_list,
+            [],
+            [far] * len(values),
+            lr=float(alpha),
+            beta1=self.beta_1,
+            beta2=self.beta_2,
+            weight_decay=0.0,
+            eps=self.epsilon,
+            amsgrad=False,
+            maximize=False,
+        )
+
+    return _parallel_update_step
+
+
 def patches() -> list[tuple]:
     """(module, name, signature, patch) of each PyTorch patch, for patches.apply()."""
     return [
@@ -135,4 +184,5 @@ def patches() -> list[tuple]:
         (nn, "max_pool", POOL, _pool_without_copies),
         (nn, "average_pool", POOL, _pool_without_copies),
         (image, "affine_transform", AFFINE, _batched_affine_transform),
+        (torch_adam.Adam, "_parallel_update_step", ADAM, _fused_adam),
     ]

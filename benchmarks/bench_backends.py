@@ -7,6 +7,7 @@ BACKEND=...). Writes docs/measurements.md.
     python benchmarks/bench_backends.py --cnn-epochs 25:25:25   # chapter 2's epochs per backend
     python benchmarks/bench_backends.py --install-only    # only what each backend installs
     python benchmarks/bench_backends.py --chapter 1       # only chapter 1 (or 2)
+    python benchmarks/bench_backends.py --no-install      # both chapters, not the sizes on disk
 
 Chapter 1 is ann.py's default run; chapter 2 is cnn.py with the tutorial network. PyTorch steps
 eagerly (backends/epochs.py), which makes its runs long on a CPU: --torch-seeds sets how many
@@ -102,6 +103,11 @@ def main() -> None:
     parser.add_argument(
         "--chapter", type=int, choices=(1, 2), help="only this chapter (its section alone)"
     )
+    parser.add_argument(
+        "--no-install",
+        action="store_true",
+        help="both chapters, not the sizes on disk (which count what else a venv holds)",
+    )
     args = parser.parse_args()
     present = [name for name, (_, venv) in BACKENDS.items() if (venv / "bin" / "python").exists()]
     if args.install_only:
@@ -113,7 +119,7 @@ def main() -> None:
     if args.chapter == 1:
         return
     versions = chapter_2(present, epochs)
-    if args.chapter is None:
+    if args.chapter is None and not args.no_install:
         write_install_section(present, versions)
 
 

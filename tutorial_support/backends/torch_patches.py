@@ -173,9 +173,33 @@ def _batched_affine_transform(original):
     return affine_transform
 
 
-def _fused_adam(original):
-    far = torch.tensor(1e9)  # a step count at which b1^t and b2^t are 0 in double precision
+@functools.cache
+def _far(device) -> torch.Tensor:
+    """A step count at which b1^t and b2^t are 0 in double precision."""
+    return torch.tensor(1e9, device=device)
 
+
+def keras_adam_step(params, grads, m_list, v_list, alpha: float, beta_1, beta_2, epsilon):
+    """Keras' Adam update of the tensors in one call of PyTorch's fused Adam kernel (the module's
+    docstring says why: its bias corrections made 1, and lr = Keras' own alpha)."""
+    torch._fused_adam_(
+        params,
+        grads,
+        m_list,
+        v_list,
+        [],
+        [_far(params[0].device)] * len(params),
+        lr=alpha,
+        beta1=beta_1,
+        beta2=beta_2,
+        weight_decay=0.0,
+        eps=epsilon,
+        amsgrad=False,
+        maximize=False,
+    )
+
+
+def _fused_adam(original):
     @functools.wraps(original)
     def _parallel_update_step(self, grads, variables, learning_rate):
         values = [v.value for v in variables]
@@ -193,20 +217,8 @@ def _fused_adam(original):
         beta_1_power = ops.power(ops.cast(self.beta_1, "float32"), step)
         beta_2_power = ops.power(ops.cast(self.beta_2, "float32"), step)
         alpha = lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
-        torch._fused_adam_(
-            values,
-            grads,
-            m_list,
-            v_list,
-            [],
-            [far] * len(values),
-            lr=float(alpha),
-            beta1=self.beta_1,
-            beta2=self.beta_2,
-            weight_decay=0.0,
-            eps=self.epsilon,
-            amsgrad=False,
-            maximize=False,
+        keras_adam_step(
+            values, grads, m_list, v_list, float(alpha), self.beta_1, self.beta_2, self.epsilon
         )
 
     return _parallel_update_step

@@ -1,6 +1,7 @@
 # The tutorial's commands. Each creates .venv from requirements.txt on first use.
 #   make ann      train and evaluate the churn ANN (1_artificial_neural_networks/ann.py)
 #   make cnn      train and evaluate the cats-vs-dogs CNN (2_convolutional_neural_networks/cnn.py)
+#   make transfer the same photos on a network pretrained on ImageNet (.../transfer_learning.py)
 #   make test     run the test suite (under JAX or PyTorch: the tests marked backends, as CI does)
 #   make bench    run the benchmarks: they print their figures and write docs/measurements.md,
 #                 the file the README quotes (well over an hour on a 2-core CPU: see that file)
@@ -31,7 +32,7 @@ STAMP := $(VENV)/.installed$(if $(GPU),-gpu)
 # under JAX and PyTorch, the tests that CI runs there (the full suite is TensorFlow's)
 TESTS := $(if $(TENSORFLOW),,-m backends)
 
-.PHONY: ann cnn test bench notebooks site test-site lint format venv clean
+.PHONY: ann cnn transfer test bench notebooks site test-site lint format venv clean
 
 venv: $(STAMP)
 
@@ -43,6 +44,9 @@ ann: $(STAMP)
 
 cnn: $(STAMP)
 	$(PY) 2_convolutional_neural_networks/cnn.py $(ARGS)
+
+transfer: $(STAMP)
+	$(PY) 2_convolutional_neural_networks/transfer_learning.py $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest $(TESTS) $(ARGS)
@@ -60,6 +64,8 @@ notebooks: $(STAMP)
 	mkdir -p notebooks
 	$(PY) -m jupytext --to notebook --output notebooks/ann.ipynb 1_artificial_neural_networks/ann.py
 	$(PY) -m jupytext --to notebook --output notebooks/cnn.ipynb 2_convolutional_neural_networks/cnn.py
+	$(PY) -m jupytext --to notebook --output notebooks/transfer_learning.ipynb \
+		2_convolutional_neural_networks/transfer_learning.py
 
 # Sphinx and its extensions on top of the backend's virtualenv (requirements-site.txt)
 SITE_STAMP := $(VENV)/.installed-site

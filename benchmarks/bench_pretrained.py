@@ -1,4 +1,4 @@
-"""The pretrained network (`cnn.py --model pretrained`): its image size chosen on training photos,
+"""The pretrained network (`transfer_learning.py`): its image size chosen on training photos,
 a cold run, seeds 0-2, and fine-tuning. Writes docs/measurements.md.
 
     python benchmarks/bench_pretrained.py                          # all of it (about 30 minutes)
@@ -32,12 +32,10 @@ SEEDS = (0, 1, 2)
 def run(
     out: Path, keras_home: Path, cache: Path, seed: int, *flags: str
 ) -> tuple[dict, float, float]:
-    """One run of cnn.py --model pretrained: its metrics.json, wall seconds and peak memory (MB)."""
+    """One run of transfer_learning.py: its metrics.json, wall seconds and peak memory (MB)."""
     command = [
         sys.executable,
-        str(ROOT / "2_convolutional_neural_networks" / "cnn.py"),
-        "--model",
-        "pretrained",
+        str(ROOT / "2_convolutional_neural_networks" / "transfer_learning.py"),
         "--verbose",
         "0",
         "--seed",
@@ -56,7 +54,10 @@ def run(
     process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - began
     if process.returncode:
-        sys.exit(f"cnn.py {' '.join(command[2:])} failed with exit status {process.returncode}")
+        sys.exit(
+            f"transfer_learning.py {' '.join(command[2:])} failed with exit status "
+            f"{process.returncode}"
+        )
     return json.loads((out / "metrics.json").read_text()), wall, usage.ru_maxrss / 1024
 
 
@@ -174,7 +175,7 @@ def main() -> None:
             )
     print("\n".join(lines), flush=True)
     write_section(
-        "cnn-pretrained", "Chapter 2: the pretrained network (`cnn.py --model pretrained`)", lines
+        "cnn-pretrained", "Chapter 2: the pretrained network (`transfer_learning.py`)", lines
     )
 
 

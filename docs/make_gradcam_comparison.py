@@ -2,7 +2,7 @@
 course's network and the pretrained one.
 
     python 2_convolutional_neural_networks/cnn.py                       # outputs/
-    python 2_convolutional_neural_networks/cnn.py --model pretrained    # outputs/pretrained/
+    python 2_convolutional_neural_networks/transfer_learning.py         # outputs/pretrained/
     python docs/make_gradcam_comparison.py 2_convolutional_neural_networks/outputs \\
         2_convolutional_neural_networks/outputs/pretrained docs/cnn_gradcam_comparison.png
 
@@ -33,7 +33,7 @@ def row(folder: Path, files: list[Path], shown_size: int) -> tuple[list, list, s
     """The heatmaps and captions of the model saved in ``folder``, and its name."""
     if not (folder / "metrics.json").is_file() or not (folder / "cnn_model.keras").is_file():
         raise TutorialError(
-            f"no saved model in {folder}: run cnn.py (or cnn.py --model pretrained) first, "
+            f"no saved model in {folder}: run cnn.py (or transfer_learning.py) first, "
             "and give its output folder"
         )
     saved = json.loads((folder / "metrics.json").read_text())

@@ -100,9 +100,12 @@ QUICK = [
 ]
 
 
-def run_cnn(*args, env=None):
+TRANSFER = ROOT / "2_convolutional_neural_networks" / "transfer_learning.py"
+
+
+def run_cnn(*args, env=None, script=CNN):
     return subprocess.run(
-        [sys.executable, str(CNN), *map(str, args)],
+        [sys.executable, str(script), *map(str, args)],
         capture_output=True,
         text=True,
         timeout=600,

@@ -6,7 +6,11 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
+from scipy.stats import t as t_distribution
+from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.proportion import proportion_confint
 
 from conftest import ANN, QUICK_ANN, assert_flag_error, run_ann, script_environment
 from notebook_runs import (
@@ -34,6 +38,7 @@ def test_outputs_and_metrics_agree_with_the_confusion_matrix(quick_run):
         "preprocessing.joblib",
         "reliability_diagram.png",
         "roc_curve.png",
+        "test_predictions.csv",
         "training_curves.png",
     ]
     metrics = json.loads((folder / "metrics.json").read_text())
@@ -54,6 +59,9 @@ def test_outputs_and_metrics_agree_with_the_confusion_matrix(quick_run):
         assert cv["variance"] == pytest.approx(scores.var())
         assert cv["std"] == pytest.approx(scores.std())
         assert 0.7 < cv["mean"] < 0.9
+        # Nadeau and Bengio: 3 folds of 8,000 rows test on 8,000/3 and train on the rest
+        half = t_distribution.ppf(0.975, 2) * np.sqrt((1 / 3 + 1 / 2) * scores.var(ddof=1))
+        assert cv["mean_interval"] == pytest.approx([cv["mean"] - half, cv["mean"] + half])
     firing = metrics["fit"]["firing_shares"]
     assert [len(layer) for layer in firing] == [6, 6] and all(
         0 <= v <= 1 for layer in firing for v in layer
@@ -65,6 +73,8 @@ def test_outputs_and_metrics_agree_with_the_confusion_matrix(quick_run):
     assert metrics["config"]["epochs"] == 2 and metrics["config"]["folds"] == 3
     assert 0 < metrics["new_customer"]["probability"] < 1
     assert f"standard deviation {metrics['cv']['std']:.4f}" in result.stdout
+    lo, hi = metrics["cv"]["mean_interval"]
+    assert f"corrected for the folds' shared training rows: {lo:.4f} to {hi:.4f}" in result.stdout
     assert f"TP = {tp}   FN = {fn}   FP = {fp}   TN = {tn}" in result.stdout
     assert result.stdout.splitlines()[0].startswith("Training on ")
     assert result.stdout.splitlines()[0].endswith(runtime.setup_device().split(" | ")[1])
@@ -72,26 +82,32 @@ def test_outputs_and_metrics_agree_with_the_confusion_matrix(quick_run):
     assert metrics["backend"] == runtime.backend()
 
 
-def test_threshold_auc_and_baselines_agree_with_the_saved_model(quick_run, shared_data):
-    """threshold.value applied to churn_ann.keras (through preprocessing.joblib) gives
-    threshold.test."""
+def saved_predictions(folder, shared_data, model: str = "churn_ann.keras"):
+    """The test split of step 3 (the table's rows, their classes) and P(leaves) of a saved model,
+    through the saved preprocessing."""
     import joblib
-    from sklearn import metrics as skm
     from sklearn.model_selection import train_test_split
 
     from tutorial_support.ann import churn
     from tutorial_support.common.runtime import keras
 
-    out, result = quick_run
-    metrics = json.loads((out / "a" / "metrics.json").read_text())
     features, exited = churn.load_churn(shared_data / "Churn_Modelling.csv")
     _, test_table, _, y_test = train_test_split(features, exited, test_size=0.2, random_state=0)
-    X_test = joblib.load(out / "a" / "preprocessing.joblib").transform(test_table)
-    p = (
-        keras.models.load_model(out / "a" / "churn_ann.keras", compile=False)
-        .predict(X_test, verbose=0)
-        .ravel()
-    )
+    X_test = joblib.load(folder / "preprocessing.joblib").transform(test_table)
+    network = keras.models.load_model(folder / model, compile=False)
+    return test_table, y_test, network.predict(X_test, verbose=0).ravel()
+
+
+def test_threshold_auc_and_baselines_agree_with_the_saved_model(quick_run, shared_data):
+    """threshold.value applied to churn_ann.keras (through preprocessing.joblib) gives
+    threshold.test."""
+    from sklearn import metrics as skm
+
+    from tutorial_support.ann import churn
+
+    out, result = quick_run
+    metrics = json.loads((out / "a" / "metrics.json").read_text())
+    _, y_test, p = saved_predictions(out / "a", shared_data)
 
     assert metrics["test"]["roc_auc"] == pytest.approx(skm.roc_auc_score(y_test, p), abs=1e-9)
     assert metrics["test"]["average_precision"] == pytest.approx(
@@ -119,8 +135,7 @@ def test_threshold_auc_and_baselines_agree_with_the_saved_model(quick_run, share
         in result.stdout
     )
 
-    improved = keras.models.load_model(out / "a" / "churn_ann_improved.keras", compile=False)
-    p_improved = improved.predict(X_test, verbose=0).ravel()
+    _, _, p_improved = saved_predictions(out / "a", shared_data, "churn_ann_improved.keras")
     assert metrics["improved"]["test"]["roc_auc"] == pytest.approx(
         skm.roc_auc_score(y_test, p_improved), abs=1e-9
     )
@@ -170,6 +185,96 @@ def test_threshold_auc_and_baselines_agree_with_the_saved_model(quick_run, share
     top = groups["column"]
     assert groups[top] == [1, 2, 3, 4] if top == "NumOfProducts" else len(groups[top]) == 5
     assert f"Test customers by {top}:" in result.stdout
+
+
+def wilson(successes, trials) -> list[float] | None:
+    """statsmodels' Wilson interval, or None (metrics.json's null) with nothing to count."""
+    return list(proportion_confint(successes, trials, method="wilson")) if trials else None
+
+
+def test_intervals_agree_with_statsmodels_on_the_saved_confusion_matrices(quick_run):
+    """Every block with a confusion matrix holds each rate's Wilson interval over its own count."""
+    out, result = quick_run
+    metrics = json.loads((out / "a" / "metrics.json").read_text())
+    blocks = [metrics["test"], metrics["threshold"]["test"], metrics["improved"]["test"]]
+    for block in blocks:
+        (tn, fp), (fn, tp) = block["confusion_matrix"]
+        expected = {
+            "accuracy": wilson(tp + tn, 2000),
+            "precision": wilson(tp, tp + fp),  # none flagged (a 2-epoch network): null
+            "recall": wilson(tp, tp + fn),
+            "specificity": wilson(tn, tn + fp),
+            "npv": wilson(tn, tn + fn),
+        }
+        assert block["intervals"].keys() == expected.keys()
+        for name, interval in expected.items():
+            if interval is None:
+                assert block["intervals"][name] is None
+            else:
+                assert block["intervals"][name] == pytest.approx(interval, abs=1e-12)
+    for block in (metrics["test"], metrics["improved"]["test"]):  # seeded bootstrap intervals
+        for name in ("roc_auc", "average_precision"):
+            lo, hi = block[f"{name}_interval"]
+            assert lo < block[name] < hi and hi - lo < 0.15
+    accuracy = metrics["test"]["accuracy"]
+    lo, hi = metrics["test"]["intervals"]["accuracy"]
+    assert f"test accuracy {accuracy:.4f} (95 % interval {lo:.4f} to {hi:.4f})" in result.stdout
+
+
+def test_test_predictions_and_comparisons_agree_with_the_saved_models(quick_run, shared_data):
+    """test_predictions.csv holds the tutorial network's answer for each test row, by its row in
+    the file; the comparisons count the rows only one model got right, as statsmodels does."""
+    out, result = quick_run
+    metrics = json.loads((out / "a" / "metrics.json").read_text())
+    saved = pd.read_csv(out / "a" / "test_predictions.csv")
+    test_table, y_test, p = saved_predictions(out / "a", shared_data)
+    assert list(saved.columns) == ["id", "actual", "predicted", "p_stays", "p_leaves"]
+    assert len(saved) == 2000 and saved["id"].tolist() == test_table.index.tolist()
+    assert saved["actual"].tolist() == [("stays", "leaves")[k] for k in y_test]
+    np.testing.assert_allclose(saved["p_leaves"], p, atol=1e-5)
+    np.testing.assert_allclose(saved["p_stays"] + saved["p_leaves"], 1, atol=1e-5)
+    assert (saved["predicted"] == "leaves").tolist() == (saved["p_leaves"] > 0.5).tolist()
+    tutorial_right = (saved["actual"] == saved["predicted"]).to_numpy()
+    assert tutorial_right.mean() == pytest.approx(metrics["test"]["accuracy"])
+
+    _, _, p_improved = saved_predictions(out / "a", shared_data, "churn_ann_improved.keras")
+    improved_right = (p_improved > 0.5) == y_test
+    comparisons = {(c["b"], c["on"]): c for c in metrics["comparisons"]}
+    on_test = comparisons["improved network", "test"]
+    assert on_test["test"] == "McNemar exact" and on_test["a"] == "tutorial network"
+    a_only = int(np.sum(tutorial_right & ~improved_right))
+    b_only = int(np.sum(~tutorial_right & improved_right))
+    assert (on_test["a_only_right"], on_test["b_only_right"]) == (a_only, b_only)
+    table = [[0, a_only], [b_only, 0]]  # only the discordant rows count
+    assert on_test["p_value"] == pytest.approx(mcnemar(table, exact=True).pvalue, abs=1e-12)
+    for name in ("logistic regression", "gradient boosting"):  # rows only one got right, less so
+        compared = comparisons[name, "test"]
+        accuracy = metrics["baselines"][name.replace(" ", "_")]["test_accuracy"]
+        difference = compared["a_only_right"] - compared["b_only_right"]
+        assert difference == round(2000 * (metrics["test"]["accuracy"] - accuracy))
+
+    # on the folds: Nadeau and Bengio's corrected t-test of the saved fold scores
+    for name, scores in (
+        ("improved network", metrics["improved"]["cv"]["scores"]),
+        ("network with dropout", metrics["cv_dropout"]["scores"]),
+    ):
+        compared = comparisons[name, "cv"]
+        differences = np.array(metrics["cv"]["scores"]) - scores
+        variance = (1 / 3 + 1 / 2) * differences.var(ddof=1)
+        assert compared["test"] == "corrected resampled t-test"
+        assert compared["mean_difference"] == pytest.approx(differences.mean(), abs=1e-12)
+        expected = (
+            2 * t_distribution.sf(abs(differences.mean()) / np.sqrt(variance), 2)
+            if variance
+            else float(differences.mean() == 0)
+        )
+        assert compared["p_value"] == pytest.approx(expected)
+    assert ("gradient boosting", "cv") in comparisons
+    assert "p: how often a difference this large would come from chance alone" in result.stdout
+    assert (
+        f"improved network against the tutorial network, on the test customers: {b_only:,} only "
+        f"it got right, {a_only:,} only the tutorial network" in result.stdout
+    )
 
 
 def test_saved_model_predicts_without_retraining(quick_run):

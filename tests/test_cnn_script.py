@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import CNN, QUICK, ROOT, assert_flag_error, run_cnn, script_environment
@@ -35,11 +36,20 @@ def test_outputs_and_metrics_agree_with_the_confusion_matrix(tiny_run):
         "metrics.json",
         "mistakes.png",
         "reliability_diagram.png",
+        "test_predictions.csv",
         "training_curves.png",
     ]
     metrics = json.loads((out / "metrics.json").read_text())
     test = metrics["test"]
     (tn, fp), (fn, tp) = test["confusion_matrix"]
+    # one row per test photo, by its path under the data folder: the matrix again
+    predictions = pd.read_csv(out / "test_predictions.csv")
+    assert list(predictions.columns) == ["id", "actual", "predicted", "p_cats", "p_dogs"]
+    assert predictions["id"].str.startswith("test_set/").all()
+    assert predictions["id"].is_unique and len(predictions) == 12
+    said_dog = predictions["predicted"] == "dogs"
+    assert said_dog.sum() == fp + tp and (said_dog == (predictions["p_dogs"] > 0.5)).all()
+    np.testing.assert_allclose(predictions["p_cats"] + predictions["p_dogs"], 1, atol=1e-5)
     assert tn + fp + fn + tp == 12 and tn + fp == 6  # 6 test cats, 6 test dogs
     assert test["class_names"] == ["cats", "dogs"] and test["positive"] == 1
     assert test["accuracy"] == pytest.approx((tp + tn) / 12)
@@ -281,6 +291,7 @@ def test_two_workers_train_together_and_only_the_chief_writes(tiny_run, tmp_path
         "metrics.json",
         "mistakes.png",
         "reliability_diagram.png",
+        "test_predictions.csv",
         "training_curves.png",
     ]
     metrics = json.loads((tmp_path / "shared_out" / "metrics.json").read_text())
@@ -363,6 +374,12 @@ def test_bad_tf_config_gives_one_line(config, message):
         (["--epochs", "0"], "argument --epochs: must be at least 1, got 0"),
         (["--explain"], "--explain explains the images of --predict: give --predict IMAGE"),
         (["--model", "bigger"], "argument --model: invalid choice: 'bigger'"),
+        (
+            ["--model", "pretrained"],
+            "the network on a pretrained base is a lesson of its own: run "
+            "2_convolutional_neural_networks/transfer_learning.py",
+        ),
+        (["--fine-tune-epochs", "2"], "unrecognized arguments: --fine-tune-epochs 2"),
     ],
 )
 def test_bad_flags_give_one_line_and_exit_2(tmp_path, capsys, args, message):
@@ -677,12 +694,12 @@ def test_cnn_runs_as_a_notebook_with_the_same_figures_as_the_script(
     check_notebook_shape(notebook)
     # every figure the script saves, shown in the cell of the step that teaches it
     assert figures_by_step(notebook) == {
-        "Step 6": 1,  # the training curves
-        "Step 7": 1,  # the confusion matrix
-        "Step 8": 2,  # Grad-CAM and the most confident mistakes
-        "Step 9": 1,  # the reliability diagram
+        "Step 5": 1,  # the training curves
+        "Step 6": 1,  # the confusion matrix
+        "Step 7": 2,  # Grad-CAM and the most confident mistakes
+        "Step 8": 1,  # the reliability diagram
     }
-    assert "Step 6: fit the CNN (2 epochs, batch size 8)" in text
+    assert "Step 5: fit the CNN (2 epochs, batch size 8)" in text
     # decoded by the script's run
     assert "training_set: 32 images (16 cats, 16 dogs) from the cache" in text
     ours = json.loads((tmp_path / "outputs" / "metrics.json").read_text())  # beside the notebook

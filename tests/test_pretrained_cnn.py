@@ -1,4 +1,4 @@
-"""cnn.py --model pretrained: the run on any number of classes with fine-tuning, its saved model
+"""transfer_learning.py: the run on any number of classes with fine-tuning, its saved model
 answering --predict, its flags and bad input, the zero-shot reading and the downloaded bases."""
 
 import json
@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import assert_flag_error, run_cnn
+from conftest import TRANSFER, assert_flag_error, run_cnn
 from image_fixtures import make_three_class_folder
 from tutorial_support.backends.choice import chosen
 from tutorial_support.cnn import efficientnet_lite, explain, predict, transfer
@@ -32,8 +32,6 @@ def test_three_classes_on_a_pretrained_base_then_fine_tuned(tmp_path, capsys):
         data,
         "--output-dir",
         out,
-        "--model",
-        "pretrained",
         "--image-size",
         "32",
         "--epochs",
@@ -42,17 +40,18 @@ def test_three_classes_on_a_pretrained_base_then_fine_tuned(tmp_path, capsys):
         "1",
         *common,
         env={"KERAS_HOME": str(tmp_path / "keras")},  # the converted weights land here
+        script=TRANSFER,
     )
     assert result.returncode == 0, result.stderr
-    assert (
-        "efficientnet_lite0: 3,413,024 weights, frozen; the new head trains 3,843" in result.stdout
-    )
+    assert "efficientnet_lite0: 3,413,024 weights, frozen" in result.stdout
+    assert "Trainable params: 3,843" in result.stdout  # the new head's summary
     assert "weights of the base for 1 epochs" in result.stdout
-    assert "ImageNet's head" not in result.stdout  # birds, cats and dogs: no zero-shot reading
+    assert "ImageNet's head reads cats and dogs only" in result.stdout  # birds, cats and dogs
     metrics = json.loads((out / "metrics.json").read_text())
     assert np.array(metrics["test"]["confusion_matrix"]).shape == (3, 3)
     assert len(metrics["history"]["val_accuracy"]) == 2  # the head's epoch, fine-tuning's
     assert metrics["config"]["model"] == "pretrained" and metrics["precision"] == "float32"
+    assert len((out / "test_predictions.csv").read_text().splitlines()) == 1 + 15
     for name in ("gradcam.png", "mistakes.png", "confusion_matrix.png", "cnn_model.keras"):
         assert (out / name).stat().st_size > 1000
     assert list((tmp_path / "cache").glob("features-*.npy"))  # the features, cached
@@ -60,15 +59,9 @@ def test_three_classes_on_a_pretrained_base_then_fine_tuned(tmp_path, capsys):
 
     # the saved model answers --predict for a folder, as the other networks' do
     args = cnn_flags.parse(
-        [
-            "--predict",
-            str(data / "test_set" / "birds"),
-            "--output-dir",
-            str(out),
-            "--model",
-            "pretrained",
-        ],
+        ["--predict", str(data / "test_set" / "birds"), "--output-dir", str(out)],
         tmp_path,
+        lesson="transfer",
     )
     predict.predict_images_from_saved(args)
     printed = capsys.readouterr().out
@@ -78,46 +71,46 @@ def test_three_classes_on_a_pretrained_base_then_fine_tuned(tmp_path, capsys):
 
 def test_pretrained_defaults_and_folder(tmp_path):
     default = tmp_path / "outputs"
-    args = cnn_flags.parse(["--model", "pretrained"], default)
-    assert (args.epochs, args.image_size, args.base, args.fine_tune_epochs) == (
+    args = cnn_flags.parse([], default, lesson="transfer")
+    assert (args.epochs, args.image_size, args.base, args.fine_tune_epochs, args.model) == (
         10,
         224,
         "efficientnet_lite0",
         0,
+        "pretrained",
     )
     assert args.output_dir == default / "pretrained"
-    assert set(cnn_flags.BASES) == {transfer.DEFAULT_BASE, *transfer.DOWNLOADED}
+    assert set(transfer.BASES) == {transfer.DEFAULT_BASE, *transfer.DOWNLOADED}
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
-        (
-            ["--model", "pretrained", "--image-size", "31"],
-            "the pretrained network needs at least 32 pixels, got 31",
-        ),
-        (
-            ["--fine-tune-epochs", "2"],
-            "--fine-tune-epochs fine-tunes a pretrained base: add --model pretrained",
-        ),
-        (["--model", "pretrained", "--base", "vgg16"], "argument --base: invalid choice: 'vgg16'"),
+        (["--image-size", "31"], "the pretrained network needs at least 32 pixels, got 31"),
+        (["--fine-tune-epochs", "-1"], "argument --fine-tune-epochs: must be at least 0"),
+        (["--base", "vgg16"], "argument --base: invalid choice: 'vgg16'"),
+        (["--model", "tutorial"], "unrecognized arguments: --model tutorial"),
     ],
 )
 def test_bad_pretrained_flags_give_one_line(tmp_path, capsys, args, message):
-    assert_flag_error(cnn_flags.parse, args, message, tmp_path, capsys)
+    def parse(argv, default_output_dir):
+        return cnn_flags.parse(argv, default_output_dir, lesson="transfer")
+
+    assert_flag_error(parse, args, message, tmp_path, capsys)
 
 
 def test_zero_shot_reads_imagenet_classes_as_cat_or_dog(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    kernel, bias = efficientnet_lite.imagenet_model(32).get_layer("predictions").get_weights()
+    old_head = efficientnet_lite.imagenet_model(32).get_layer("predictions")
+    kernel, bias = old_head.get_weights()
     pooled = np.random.default_rng(0).uniform(0, 3, (40, 1280)).astype("float32")
     # three photos whose features point at a dog breed, a cat class and a dishwasher
     pooled[:3] = (
         40 * (kernel[:, [151, 281, 534]] / np.linalg.norm(kernel[:, [151, 281, 534]], axis=0)).T
     )
-    assert transfer.zero_shot(pooled, ["birds", "cats", "dogs"], 32) is None
-    assert transfer.zero_shot(pooled, ["cats", "dogs"], 32, "mobilenet_v3_small") is None
-    probabilities, said = transfer.zero_shot(pooled, ["cats", "dogs"], 32)
+    assert transfer.zero_shot(pooled, ["birds", "cats", "dogs"], old_head) is None
+    assert transfer.zero_shot(pooled, ["cats", "dogs"], None) is None  # a base without its head
+    probabilities, said = transfer.zero_shot(pooled, ["cats", "dogs"], old_head)
     assert said[:3].tolist() == [1, 0, 2]
     z = pooled.astype(np.float64) @ kernel + bias
     expected = np.exp(z - z.max(axis=1, keepdims=True))

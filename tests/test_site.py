@@ -20,7 +20,12 @@ SCREENSHOTS = ROOT / "build" / "site-screenshots"
 # each chapter page: its anchors' prefix, how many steps, the figures each step shows
 CHAPTERS = {
     "1_artificial_neural_networks/ann.html": ("ann", 17, {9: 1, 13: 2, 15: 1, 16: 1, 17: 1}),
-    "2_convolutional_neural_networks/cnn.html": ("cnn", 10, {6: 1, 7: 1, 8: 2, 9: 1}),
+    "2_convolutional_neural_networks/cnn.html": ("cnn", 9, {5: 1, 6: 1, 7: 2, 8: 1}),
+    "2_convolutional_neural_networks/transfer_learning.html": (
+        "transfer-learning",
+        10,
+        {4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 1},
+    ),
 }
 pytestmark = pytest.mark.site
 
@@ -112,8 +117,12 @@ def test_every_page_loads_with_all_its_images_and_no_traceback_or_log_line(crawl
         assert not LOG_LINE.search(seen["printed"]), (url, LOG_LINE.search(seen["printed"]))
     figures = (ROOT / "README.md").read_text().count("![")
     assert pages[site + "index.html"]["images"] >= figures  # the README's figures
-    for path in CHAPTERS:  # the chapters' outputs: all the steps printed
+    for path in CHAPTERS:  # the chapters' outputs: all the steps printed, every step in the run
         assert "=== Step 1" in pages[site + path]["printed"]
+        assert "not in this run" not in pages[site + path]["text"]
+    pretrained = pages[site + "2_convolutional_neural_networks/transfer_learning.html"]["printed"]
+    assert "ImageNet's own head, its top class of 1,000" in pretrained  # the zero-shot table
+    assert re.search(r"test accuracy 0\.\d{4} \(95 % interval 0\.\d{4} to", pretrained)
 
 
 def test_every_local_link_answers_and_its_anchor_exists(crawl, browser):
@@ -143,6 +152,15 @@ def test_a_chapter_page_is_its_steps_in_order_with_each_figure_under_its_step(pa
         for step in range(1, steps + 1)
     }
     assert {step: count for step, count in shown.items() if count} == figures
+    # each step reads along: its heading, the README's words for it, then its code
+    for step in range(1, steps + 1):
+        section = page.locator(f"section#{prefix}-step-{step}")
+        first = section.locator("> :not(h2, span)").first
+        assert first.evaluate("node => node.tagName") == "P", (path, step)
+        assert len(first.inner_text()) > 30 and section.locator("div.cell").count() >= 1
+    # the setup cell's code is folded; the lesson's first words come before any code shown
+    assert page.locator("div.cell.tag_hide-input details.hide").count() == 1
+    assert not page.locator("div.cell.tag_hide-input div.cell_input").first.is_visible()
     about = page.inner_text("main")  # the run named at the top: the script, its settings
     script = path.rsplit("/", 1)[-1].replace(".html", ".py")
     assert f"This page is {script} run as a notebook on" in about and "SETTINGS = " in about
@@ -167,7 +185,24 @@ def test_the_downloaded_notebook_parses_and_has_its_outputs(site, browser):
 
 
 @pytest.mark.parametrize(
-    ("words", "page_name"), [("dropout", "ann.html"), ("Grad-CAM", "cnn.html")]
+    "path", [p for p in CHAPTERS] + ["index.html", "docs/pretrained.html"], ids=str
+)
+def test_no_code_or_output_is_cut_off_at_1280_px(path, site, browser):
+    """Long code and output lines (Keras' progress lines) wrap: nothing scrolls sideways."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(site + path, wait_until="load")
+    cut = page.eval_on_selector_all(
+        "article pre",
+        "blocks => blocks.filter(b => b.scrollWidth > b.clientWidth + 1)"
+        ".map(b => b.innerText.slice(0, 80))",
+    )
+    assert cut == [], (path, cut)
+    page.close()
+
+
+@pytest.mark.parametrize(
+    ("words", "page_name"),
+    [("dropout", "ann.html"), ("Grad-CAM", "cnn.html"), ("frozen", "transfer_learning.html")],
 )
 def test_the_search_finds_a_step_by_its_words(words, page_name, site, browser):
     page = browser.new_page()

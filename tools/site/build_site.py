@@ -5,8 +5,10 @@
    is a hash of everything that changes a run (the script, its settings, tutorial_support/,
    confusion_metrics/, the requirements, Python, the backend and the data).
 2. The pages are gathered in build/site-src/: the README as the home page, every docs/ page, and
-   one page per chapter, its executed notebook with a heading before each step. The files the
-   pages link to (scripts, modules) come along, as downloads.
+   one lesson page per script, its executed notebook, each step read along: a heading, the
+   README's words for that step (one source: the README's list of steps), the step's code, then
+   what it printed and drew. The setup cell is folded. The files the pages link to (scripts,
+   modules) come along, as downloads.
 3. Sphinx writes the HTML (myst-parser reads the Markdown, myst-nb the notebooks, which it does
    not run again; sphinx-book-theme gives the search and the layout). A link that leads nowhere
    fails the build.
@@ -29,30 +31,39 @@ import shutil
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import nbformat
 
-from tutorial_support.backends import startup  # the backend imported quietly, as the scripts do
-from tutorial_support.backends.choice import chosen
+from tutorial_support.backends.choice import PLAIN_KERAS, chosen, package
 from tutorial_support.common import data, notebooks
 from tutorial_support.common.errors import TutorialError
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
 SOURCE, CACHE, RUNS, SITE = (BUILD / n for n in ("site-src", "site-cache", "site-run", "site"))
-# chapter: its script, and the settings of a --quick run (the default run has none)
+# lesson: its script, the settings of a --quick run (the default run has none), and where the
+# README lists its steps (its chapter's heading, then the list's heading)
 CHAPTERS = {
     "ann": (
         ROOT / "1_artificial_neural_networks" / "ann.py",
         "--epochs 2 --improved-epochs 2 --folds 3",
+        ("## Chapter 1", "### The steps\n"),
     ),
     "cnn": (
         ROOT / "2_convolutional_neural_networks" / "cnn.py",
         "--epochs 2 --image-size 32 --mixed-precision off",
+        ("## Chapter 2", "### The steps\n"),
+    ),
+    "transfer_learning": (
+        ROOT / "2_convolutional_neural_networks" / "transfer_learning.py",
+        "--epochs 2 --image-size 32",
+        ("## Chapter 2", "### The steps of the pretrained lesson\n"),
     ),
 }
 STEP = re.compile(r"Step (\d+): ")
+ITEM = re.compile(r"^(\d+)\. ", re.M)  # a numbered item of the README's list of steps
 LINK = re.compile(r"\]\(([^)#\s]+)(#[^)\s]*)?\)")  # a Markdown link's target: (path#anchor)
 
 
@@ -73,12 +84,14 @@ def data_fingerprint() -> str:
 
 
 def run_key(script: Path, settings: str, data_hash: str) -> str:
-    """A hash of everything that changes what a chapter's run prints and draws."""
-    backend = f"{chosen()} {startup.versions()}"  # e.g. "jax Keras 3.15.1 on JAX 0.10.2"
+    """A hash of everything that changes what a chapter's run prints and draws: the backend is
+    named by the installed versions, read without importing it."""
+    versions = {name: metadata.version(name) for name in ("keras", package())}
+    backend = f"{chosen()} {versions} {os.environ.get(PLAIN_KERAS, '')}"
     digest = hashlib.sha256(f"{settings}|{backend}|{sys.version}|{data_hash}".encode())
     inputs = [script, ROOT / "pyproject.toml", *sorted(ROOT.glob("requirements*.txt"))]
-    for package in ("tutorial_support", "confusion_metrics"):
-        inputs += sorted(p for p in (ROOT / package).rglob("*") if p.suffix in (".py", ".txt"))
+    for folder in ("tutorial_support", "confusion_metrics"):
+        inputs += sorted(p for p in (ROOT / folder).rglob("*") if p.suffix in (".py", ".txt"))
     for path in inputs:
         digest.update(f"{path.relative_to(ROOT)}\n".encode() + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -165,10 +178,58 @@ def merged_streams(outputs: list) -> list:
     return merged
 
 
+def readme_steps(chapter_heading: str, list_heading: str) -> dict[int, str]:
+    """The README's words for each step of a lesson: the items of the numbered list under
+    ``list_heading`` in the chapter that starts at ``chapter_heading``, by number."""
+    text = (ROOT / "README.md").read_text()
+    chapter = text[text.index(chapter_heading) :]
+    listed = chapter[chapter.index(list_heading) + len(list_heading) :].lstrip("\n")
+    steps: dict[int, list[str]] = {}
+    for line in listed.splitlines():
+        item = ITEM.match(line)
+        if item:
+            steps[int(item.group(1))] = [line[item.end() :]]
+        elif line.startswith(" ") and steps:  # an item's next line
+            steps[max(steps)].append(line.strip())
+        else:  # the list ends at its first blank line
+            break
+    return {number: " ".join(lines) for number, lines in steps.items()}
+
+
+def site_path(resolved: Path) -> Path:
+    """Where a file of the repository is on the site: a script at its lesson page, the README at
+    the home page, a folder at its __init__.py."""
+    scripts = {script for script, *_ in CHAPTERS.values()}
+    if resolved in scripts:
+        return resolved.with_suffix(".ipynb")
+    if resolved == ROOT / "README.md":
+        return ROOT / "index.md"
+    if resolved.is_dir():
+        return resolved / "__init__.py"
+    return resolved
+
+
+def linked_from(folder: Path, text: str) -> str:
+    """README text placed on a page in ``folder`` (of the repository): its links rebased, an anchor
+    of the README's own at the home page."""
+
+    def rebase(match: re.Match) -> str:
+        path, anchor = match.group(1), match.group(2) or ""
+        if path.startswith(("http:", "https:", "mailto:")):
+            return match.group(0)
+        target = os.path.relpath(site_path((ROOT / path).resolve()), folder)
+        return f"]({Path(target).as_posix()}{anchor})"
+
+    text = re.sub(r"\]\((#[^)\s]*)\)", r"](README.md\1)", text)  # the README's own anchors
+    return LINK.sub(rebase, text)
+
+
 def chapter_page(name: str, script: Path, notebook) -> None:
-    """The chapter's page: the run named at the top, a heading with a stable anchor (#ann-step-9)
-    before each step, the notebook and the script to download."""
+    """The lesson's page: the run named at the top, the setup folded, and each step read along: a
+    heading with a stable anchor (#ann-step-9), the README's words for it, its code, what it
+    printed and drew. The notebook and the script to download."""
     folder = SOURCE / script.parent.name
+    words = readme_steps(*CHAPTERS[name][2])
     (folder / "downloads").mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, folder / "downloads" / f"{name}.ipynb")  # as a reader would open it
     shutil.copy(script, folder / script.name)
@@ -180,7 +241,7 @@ def chapter_page(name: str, script: Path, notebook) -> None:
         + f", in {run['seconds']:.0f} s. {run['device']}; {run['machine']}.\n\n"
         f"Download {{download}}`the notebook, with its outputs <downloads/{name}.ipynb>` "
         f"or {{download}}`the script <{script.name}>`. Each step below is one `# %% Step` cell "
-        "of the script, followed by what it printed and drew."
+        "of the script: the README's words for it, its code, then what it printed and drew."
     )
     page = copy.deepcopy(notebook)
     cells = [page.cells[0], nbformat.v4.new_markdown_cell(about)]
@@ -188,10 +249,14 @@ def chapter_page(name: str, script: Path, notebook) -> None:
         title = cell.metadata.get("title", "") if cell.cell_type == "code" else ""
         step = STEP.match(title)
         if step:
-            heading = f"({name}-step-{step.group(1)})=\n## {title}"
-            cells.append(nbformat.v4.new_markdown_cell(heading))
+            number = int(step.group(1))
+            heading = f"({name.replace('_', '-')}-step-{number})=\n## {title}"
+            said = linked_from(script.parent, words[number]) if number in words else ""
+            cells.append(nbformat.v4.new_markdown_cell(f"{heading}\n\n{said}".strip()))
         elif title:  # Settings, Setup, Outputs: named, but not steps
             cells.append(nbformat.v4.new_markdown_cell(f"**{title}**"))
+        if title.startswith("Setup"):  # imports and start-up: folded, its output still shown
+            cell.metadata.setdefault("tags", []).append("hide-input")
         if cell.cell_type == "code":
             cell.outputs = merged_streams(cell.outputs)
         cells.append(cell)
@@ -202,21 +267,16 @@ def chapter_page(name: str, script: Path, notebook) -> None:
 def markdown_page(source: Path, target: Path) -> None:
     """A README or docs page, its links pointed at the site's pages: the scripts at their chapter
     pages, README.md at the home page, a folder at its __init__.py."""
-    scripts = {script.relative_to(ROOT).as_posix(): script for script, _ in CHAPTERS.values()}
 
     def retarget(match: re.Match) -> str:
         path, anchor = match.group(1), match.group(2) or ""
         if path.startswith(("http:", "https:", "mailto:")):
             return match.group(0)
         resolved = (source.parent / path).resolve()
-        relative = resolved.relative_to(ROOT).as_posix() if resolved.is_relative_to(ROOT) else ""
-        if relative in scripts:
-            path = path.removesuffix(".py") + ".ipynb"
-        elif relative == "README.md":
-            path = path.removesuffix("README.md") + "index.md"
-        elif resolved.is_dir():
-            path = path.rstrip("/") + "/__init__.py"
-        return f"]({path}{anchor})"
+        if not resolved.is_relative_to(ROOT):
+            return match.group(0)
+        target = os.path.relpath(site_path(resolved), source.parent)
+        return f"]({Path(target).as_posix()}{anchor})"
 
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(LINK.sub(retarget, source.read_text()))
@@ -263,7 +323,7 @@ def main() -> None:
     except TutorialError as error:
         fail(str(error))
     pages = {}
-    for name, (script, quick) in CHAPTERS.items():
+    for name, (script, quick, _) in CHAPTERS.items():
         settings = quick if args.quick else ""
         pages[name] = (script, executed(name, script, settings, data_hash, args.rerun))
     gather(pages)

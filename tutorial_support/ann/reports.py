@@ -1,5 +1,5 @@
 """What ann.py prints: decisions in the table's words, cross-validation scores, the comparison of
-models."""
+models; and how it records them: intervals and comparisons in metrics.json, test_predictions.csv."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 import confusion_metrics
+from confusion_metrics.compare import format_p  # 0.52, 0.049, 3.1e-05
 
 
 def decision_metrics(y_true, probabilities, threshold: float) -> dict:
@@ -21,7 +22,52 @@ def decision_metrics(y_true, probabilities, threshold: float) -> dict:
         "precision": leaves.precision,
         "recall": leaves.recall,
         "f1": leaves.f1,
+        "intervals": _or_null(confusion_metrics.confusion_intervals(cm, positive=1)),
     }
+
+
+def _or_null(intervals: dict) -> dict:
+    """[lo, hi] as it is, or None (JSON's null) where the rate has no rows to count (NaN)."""
+    return {name: None if np.isnan(pair).any() else pair for name, pair in intervals.items()}
+
+
+def add_intervals(block: dict, intervals: dict) -> None:
+    """Put ``confusion_intervals``' result into a metrics.json block of class_report's: two
+    classes, all in ``block["intervals"]`` (precision and recall: the positive class's); more,
+    the accuracy's there and each class's in its own ``per_class`` entry."""
+    intervals = dict(intervals)
+    for entry, own in zip(block["per_class"].values(), intervals.pop("per_class", [])):
+        entry["intervals"] = _or_null(own)
+    block["intervals"] = _or_null(intervals)
+
+
+def interval_text(pair, digits: int = 4) -> str:
+    """An interval as the printed lines give it: "0.8233 to 0.8554"."""
+    if pair is None or np.isnan(pair).any():
+        return "undefined"  # no rows to count: precision when nothing is flagged
+    lo, hi = pair
+    return f"{lo:.{digits}f} to {hi:.{digits}f}"
+
+
+def print_test_intervals(block: dict, words: dict[str, str]) -> None:
+    """Step 9's lines: accuracy, and with two classes recall and precision, each with its 95 %
+    interval and the number of rows it is counted over."""
+    intervals, cm = block["intervals"], np.asarray(block["confusion_matrix"])
+    print(
+        f"\ntest accuracy {block['accuracy']:.4f} (95 % interval "
+        f"{interval_text(intervals['accuracy'])}), over {cm.sum():,} test {words['rows']}"
+    )
+    if "recall" in intervals:  # two classes: each rate over its own, smaller count
+        (_, fp), (fn, tp) = cm
+        for name, count, over in (
+            ("recall", tp + fn, f"{words['rows']} who {words['yes']}"),
+            ("precision", tp + fp, f"{words['rows']} flagged"),
+        ):
+            rate = f"{tp / count:.4f}" if count else "undefined"
+            print(
+                f"{name} {rate} (95 % interval {interval_text(intervals[name])}), over the "
+                f"{count:,} {over}"
+            )
 
 
 def print_decisions(columns: dict[str, dict], words: dict[str, str]) -> None:
@@ -51,13 +97,23 @@ def print_decisions(columns: dict[str, dict], words: dict[str, str]) -> None:
 
 
 def cross_validation_report(
-    name: str, scores: np.ndarray, folds: int, epochs: int, batch_size: int
+    name: str,
+    scores: np.ndarray,
+    folds: int,
+    epochs: int,
+    batch_size: int,
+    mean_interval: tuple[float, float],
 ) -> dict:
-    """Print every fold's accuracy, the mean, variance and standard deviation; return them."""
+    """Print every fold's accuracy, the mean, variance and standard deviation, and the corrected
+    interval of the mean; return them."""
     for fold, score in enumerate(scores, 1):
         print(f"  fold {fold:2d}: accuracy {score:.4f}")
     mean, variance, std = scores.mean(), scores.var(), scores.std()
     print(f"{name}: mean {mean:.4f}, variance {variance:.6f}, standard deviation {std:.4f}")
+    print(
+        f"  the mean's 95 % interval, corrected for the folds' shared training rows: "
+        f"{interval_text(mean_interval)}"
+    )
     return {
         "folds": folds,
         "epochs": epochs,
@@ -66,7 +122,36 @@ def cross_validation_report(
         "mean": float(mean),
         "variance": float(variance),
         "std": float(std),
+        "mean_interval": list(mean_interval),
     }
+
+
+def comparison(a: str, b: str, result: dict) -> dict:
+    """metrics.json's record of one comparison, from ``mcnemar_exact``'s result (on the test rows)
+    or ``corrected_resampled_ttest``'s (on the folds)."""
+    if "a_only_right" in result:
+        return {"a": a, "b": b, "on": "test", "test": "McNemar exact", **result}
+    return {
+        "a": a,
+        "b": b,
+        "on": "cv",
+        "test": "corrected resampled t-test",
+        "mean_difference": result["mean_difference"],
+        "p_value": result["p_value"],
+    }
+
+
+def print_verdict(compared: dict, words: dict[str, str]) -> None:
+    """One comparison in a sentence: what it counted, its p and what that says."""
+    a, b, p = compared["a"], compared["b"], compared["p_value"]
+    if compared["on"] == "test":
+        counted = (
+            f"on the test {words['rows']}: {compared['b_only_right']:,} only it got right, "
+            f"{compared['a_only_right']:,} only the {a}"
+        )
+    else:  # mean_difference is a - b; said as b's gain, 0 without a sign
+        counted = f"on the same folds: {0.0 - compared['mean_difference']:+.4f} accuracy on average"
+    print(f"{b} against the {a}, {counted}; p = {format_p(p)}, {confusion_metrics.verdict(p)}")
 
 
 def print_bending_units(
@@ -80,13 +165,36 @@ def print_bending_units(
         )
 
 
-def print_comparison(rows: list[tuple]) -> None:
-    """(name, test accuracy, test ROC AUC, CV accuracy or None) per model, as a table."""
-    print(f"\n{'model':<22}{'test accuracy':>15}{'test ROC AUC':>14}{'CV accuracy':>13}")
-    for name, accuracy, auc, cv_mean in rows:
-        cv = f"{cv_mean:>13.4f}" if cv_mean is not None else f"{'-':>13}"
+def print_comparison(rows: list[tuple], comparisons: list[dict]) -> None:
+    """(name, test accuracy, its interval, test ROC AUC or None, CV accuracy or None) per model, as
+    a table, with the p of each model's comparison (as ``b``) on the test rows and on the folds."""
+    p_values = {(c["b"], c["on"]): format_p(c["p_value"]) for c in comparisons}
+    print(
+        f"\n{'model':<22}{'test accuracy':>14}{'95 % interval':>18}{'test ROC AUC':>14}"
+        f"{'CV accuracy':>13}{'p (test)':>10}{'p (CV)':>9}"
+    )
+    for name, accuracy, interval, auc, cv_mean in rows:
         auc = f"{auc:>14.3f}" if auc is not None else f"{'-':>14}"  # ROC AUC: two classes
-        print(f"{name:<22}{accuracy:>15.4f}{auc}{cv}")
+        cv = f"{cv_mean:>13.4f}" if cv_mean is not None else f"{'-':>13}"
+        p_test, p_cv = (p_values.get((name, on), "-") for on in ("test", "cv"))
+        print(
+            f"{name:<22}{accuracy:>14.4f}{interval_text(interval):>18}{auc}{cv}{p_test:>10}{p_cv:>9}"
+        )
+
+
+TEST_PREDICTIONS = "test_predictions.csv"
+
+
+def test_predictions(ids, y_true, y_pred, probabilities, names: list[str]) -> pd.DataFrame:
+    """test_predictions.csv: one row per test row, its ``id``, the ``actual`` and ``predicted``
+    class by name, and each class's probability, ``p_<class>`` (two classes: 1 - P(class 1) and
+    P(class 1))."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    each = np.column_stack([1 - p, p]) if p.ndim == 1 else p
+    said = np.asarray(names, dtype=object)
+    columns = {"id": np.asarray(ids), "actual": said[y_true], "predicted": said[y_pred]}
+    columns.update({f"p_{name}": each[:, k] for k, name in enumerate(names)})
+    return pd.DataFrame(columns)
 
 
 def by_group(

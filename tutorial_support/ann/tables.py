@@ -67,7 +67,7 @@ class Table:
 
     path: Path
     target: str
-    features: pd.DataFrame  # the columns the networks learn from, as read
+    features: pd.DataFrame  # the columns the networks learn from, as read; index: row in the file
     y: np.ndarray  # class numbers 0 .. classes - 1; with two classes 1 is the positive class
     classes: list[str]  # the class values, in class-number order
     positive: str | None  # two classes: the positive class's value
@@ -184,7 +184,8 @@ def load(
         )
     has_target = table[target].notna().to_numpy()
     rows_without_target = int((~has_target).sum())
-    table = table[has_target].reset_index(drop=True)
+    # the rows keep their number in the file (0 for the first data row): test_predictions.csv's id
+    table = table[has_target]
     y, classes, positive = number_classes(table[target], target, positive, path)
 
     numbers, text, dropped, missing = [], [], {}, {}

@@ -31,6 +31,15 @@ def chosen() -> str:
     return name or "tensorflow"
 
 
+PLAIN_KERAS = "DLP_PLAIN_KERAS"  # =1: none of the tutorial's speed changes to Keras (startup.py)
+
+
+def plain_keras() -> bool:
+    """True where ``DLP_PLAIN_KERAS`` is set (to anything but 0): Keras as it is installed, with no
+    patch, no fused epoch, no XLA flag and no malloc setting, to check a result against."""
+    return os.environ.get(PLAIN_KERAS, "").strip() not in ("", "0")
+
+
 def package() -> str:
     return BACKENDS.get(chosen(), (chosen(),))[0]
 

@@ -110,12 +110,16 @@ def _jax(model, optimizer, features, targets, step_loss, jit_compile):
 def _torch(model, optimizer, features, targets, step_loss, jit_compile):
     import torch
 
-    from tutorial_support.backends.fused import fused_epoch
-
     # chapter 1's networks: the steps written out (fused.py), seven times faster than these
-    fused = fused_epoch(model, optimizer, features, targets, getattr(step_loss, "softmax", None))
-    if fused is not None:
-        return fused
+    try:
+        from tutorial_support.backends import fused
+    except (ImportError, AttributeError) as error:  # a torch or Keras that moved what it uses
+        print(f"PyTorch's fused epoch is off ({error}): Keras' own training steps instead")
+    else:
+        softmax = getattr(step_loss, "softmax", None)
+        run = fused.fused_epoch(model, optimizer, features, targets, softmax)
+        if run is not None:
+            return run
 
     # on Keras' device (a GPU where there is one), as the model's weights are
     features, targets = keras.ops.convert_to_tensor(features), keras.ops.convert_to_tensor(targets)

@@ -23,13 +23,27 @@ activation, Dropout, binary or sparse categorical cross-entropy, and Adam (witho
 RMSprop (without momentum or centering), with a constant learning rate and none of weight decay,
 gradient clipping, EMA or accumulation. ``fused_epoch`` returns None for anything else, and
 epochs.py falls back to the loop of eager steps.
+
+It reads private state of Keras and torch (the optimizer's ``_learning_rate``, slots and
+``_get_variable_index``, a seed generator's ``_initial_seed``, ``torch._fused_adam_``), so, as
+the patches, it runs only on the Keras and torch versions it was written and tested against, and
+only where what it reads is there with the signature it expects (torch_private.py checks both):
+elsewhere epochs.py takes Keras' own steps, saying so in one line. ``DLP_PLAIN_KERAS=1`` turns it
+off.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from tutorial_support.backends.choice import plain_keras
 from tutorial_support.backends.startup import keras
+from tutorial_support.backends.torch_private import (
+    keras_adam_step,
+    off,
+    reads_what_it_needs,
+    unavailable,
+)
 
 ACTIVATIONS = ("relu", "elu", "sigmoid", "softmax", "linear")
 
@@ -78,12 +92,16 @@ def fused_epoch(model, optimizer, features, targets, softmax: bool | None):
     """``run_epoch(batches, weights)`` as epochs.py's, or None where this module does not apply."""
     import torch
 
-    from tutorial_support.backends.torch_patches import keras_adam_step
-
+    if unavailable() is not None:
+        if not plain_keras():
+            off(unavailable())
+        return None
     plan, rule = _layers(model), _plain(optimizer)
     if softmax is None or plan is None or rule is None or plan[-1][0] != "dense":
         return None
     if plan[-1][2] != ("softmax" if softmax else "sigmoid"):
+        return None
+    if not reads_what_it_needs(optimizer, plan):
         return None
     features, targets = keras.ops.convert_to_tensor(features), keras.ops.convert_to_tensor(targets)
     targets = targets.long() if softmax else targets

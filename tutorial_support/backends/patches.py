@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import inspect
 
-from tutorial_support.backends.choice import chosen
+from tutorial_support.backends.choice import chosen, plain_keras
 
 TESTED_KERAS = ("3.15.",)
 
@@ -40,12 +40,19 @@ def apply() -> list[str]:
 
     if chosen() not in ("jax", "torch") or not keras.__version__.startswith(TESTED_KERAS):
         return []
+    if plain_keras():  # DLP_PLAIN_KERAS=1: Keras as it is installed
+        return []
     if chosen() == "jax":
         from tutorial_support.backends import jax_patches as backend_patches
     else:
         from tutorial_support.backends import torch_patches as backend_patches
     return [
-        f"{chosen()} {name}"
+        f"{chosen()} {_owner(module)}.{name}"
         for module, name, expected, patch in backend_patches.patches()
         if install(module, name, expected, patch)
     ]
+
+
+def _owner(module) -> str:
+    """A patched function's module (nn, image) or class (Adam, BaseConv), by its last name."""
+    return getattr(module, "__qualname__", None) or module.__name__.rsplit(".", 1)[-1]

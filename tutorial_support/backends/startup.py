@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
-from tutorial_support.backends.choice import chosen, label
+from tutorial_support.backends.choice import PLAIN_KERAS, chosen, label, plain_keras
 
 # TensorFlow's C++ logging kept to errors (read when TensorFlow is imported)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -54,7 +54,7 @@ def _xla_cpu_uses_ynnpack() -> bool:
     from importlib import metadata
 
     flags = os.environ.get("XLA_FLAGS", "")
-    if chosen() != "jax" or "ynn_fusion_type" in flags:
+    if chosen() != "jax" or "ynn_fusion_type" in flags or plain_keras():
         return False
     try:
         if not metadata.version("jaxlib").startswith(TESTED_JAXLIB):
@@ -87,7 +87,7 @@ def _keep_freed_memory() -> bool:
     import ctypes
     import platform
 
-    if chosen() != "torch" or platform.libc_ver()[0] != "glibc":
+    if chosen() != "torch" or platform.libc_ver()[0] != "glibc" or plain_keras():
         return False
     libc = ctypes.CDLL("libc.so.6")
     mmap_threshold, trim_threshold, top_pad = -3, -1, -2  # malloc.h's M_* parameters
@@ -96,6 +96,35 @@ def _keep_freed_memory() -> bool:
 
 
 KEEPS_FREED_MEMORY = _keep_freed_memory()
+
+
+def speed_changes() -> list[str]:
+    """Every change to Keras or its runtime in effect for this run, by name: the XLA flag, each
+    patch of a Keras function (patches.py), PyTorch's fused epoch for chapter 1's networks
+    (fused.py), the malloc setting. Empty on TensorFlow, and under DLP_PLAIN_KERAS=1."""
+    changes = [f"XLA_FLAGS={YNNPACK_DOTS}"] if XLA_USES_YNNPACK else []
+    changes += [f"patch: Keras' {name}" for name in PATCHES]
+    if chosen() == "torch":
+        from tutorial_support.backends import torch_private
+
+        if torch_private.unavailable() is None:
+            changes.append("fused epoch: chapter 1's stacked networks (backends/fused.py)")
+    if KEEPS_FREED_MEMORY:
+        changes.append("glibc malloc keeps freed blocks of up to 32 MiB (mallopt)")
+    return changes
+
+
+def speed_line() -> str:
+    """The device line's end: how many speed changes are in effect, and how to turn them off."""
+    if plain_keras():
+        return f"plain Keras ({PLAIN_KERAS}=1: no speed changes)"
+    count = len(speed_changes())
+    if not count:
+        return ""
+    return (
+        f"{count} speed change{'s' if count > 1 else ''} to Keras (metrics.json names them; "
+        f"{PLAIN_KERAS}=1 turns them off)"
+    )
 
 
 def tensorflow():
@@ -113,8 +142,13 @@ def backend_version() -> str:
 
 
 def record() -> dict:
-    """e.g. {"name": "jax", "version": "JAX 0.10.2", "keras": "3.15.1"}."""
-    return {"name": chosen(), "version": backend_version(), "keras": keras.__version__}
+    """e.g. {"name": "jax", "version": "JAX 0.10.2", "keras": "3.15.1", "speed_changes": [...]}."""
+    return {
+        "name": chosen(),
+        "version": backend_version(),
+        "keras": keras.__version__,
+        "speed_changes": speed_changes(),
+    }
 
 
 def versions() -> str:

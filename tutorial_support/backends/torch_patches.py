@@ -49,6 +49,8 @@ from keras.src.backend.torch.core import convert_to_tensor
 from keras.src.backend.torch.optimizers import torch_adam
 from keras.src.layers.convolutional import base_conv
 
+from tutorial_support.backends.torch_private import keras_adam_step
+
 CONV = ["inputs", "kernel", "strides", "padding", "data_format", "dilation_rate"]
 POOL = ["inputs", "pool_size", "strides", "padding", "data_format"]
 AFFINE = ["images", "transform", "interpolation", "fill_mode", "fill_value", "data_format"]
@@ -171,32 +173,6 @@ def _batched_affine_transform(original):
         return result if pixels.ndim == 4 else result.squeeze(0)
 
     return affine_transform
-
-
-@functools.cache
-def _far(device) -> torch.Tensor:
-    """A step count at which b1^t and b2^t are 0 in double precision."""
-    return torch.tensor(1e9, device=device)
-
-
-def keras_adam_step(params, grads, m_list, v_list, alpha: float, beta_1, beta_2, epsilon):
-    """Keras' Adam update of the tensors in one call of PyTorch's fused Adam kernel (the module's
-    docstring says why: its bias corrections made 1, and lr = Keras' own alpha)."""
-    torch._fused_adam_(
-        params,
-        grads,
-        m_list,
-        v_list,
-        [],
-        [_far(params[0].device)] * len(params),
-        lr=alpha,
-        beta1=beta_1,
-        beta2=beta_2,
-        weight_decay=0.0,
-        eps=epsilon,
-        amsgrad=False,
-        maximize=False,
-    )
 
 
 def _fused_adam(original):

@@ -157,3 +157,17 @@ def most_confident_mistakes(
     wrong = np.flatnonzero(predicted != labels)
     confidence = probabilities[wrong, predicted[wrong]]
     return wrong[np.argsort(-confidence, kind="stable")][:count]
+
+
+def examples_to_show(
+    labels: np.ndarray, predicted: np.ndarray, confidence: np.ndarray, n_classes: int
+) -> list[int]:
+    """Grad-CAM's photos: for each of the first four classes, its most confident right answers,
+    then its most confident wrong ones (two of each with two classes, one with more)."""
+    each = 2 if n_classes == 2 else 1
+    shown = []
+    for c in range(min(n_classes, 4)):
+        for right in (True, False):
+            rows = np.flatnonzero((labels == c) & ((predicted == c) == right))
+            shown += rows[np.argsort(-confidence[rows], kind="stable")][:each].tolist()
+    return shown

@@ -50,3 +50,15 @@ def mistakes_figure(images, titles, title: str, columns: int = 4) -> Figure:
         a.set_title(_two_lines(text), fontsize=8)
     figure.suptitle(title)
     return figure
+
+
+def looked_at(images, heatmaps, captions: list[str], shown: list[int], network: str) -> Figure:
+    """gradcam.png: the photos ``shown`` with their heatmaps, captioned."""
+    title = f"Where the {network} CNN looked (Grad-CAM: what argued most for its answer)"
+    return heatmap_figure(images[shown], heatmaps, [captions[i] for i in shown], title)
+
+
+def surest_mistakes(images, captions: list[str], mistakes, network: str) -> Figure:
+    """mistakes.png: the most confident mistakes, captioned, surest first."""
+    title = f"The {network} CNN's {len(mistakes)} most confident mistakes"
+    return mistakes_figure(images[mistakes], [captions[i] for i in mistakes], title)

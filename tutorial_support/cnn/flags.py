@@ -1,10 +1,11 @@
-"""The flags of cnn.py (`python cnn.py --help` lists them), read in one call."""
+"""The flags of cnn.py and transfer_learning.py (`--help` lists them), read in one call."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from tutorial_support.cnn import efficientnet_lite, transfer
 from tutorial_support.common.cli import (
     base_parser,
     check_writable_folder,
@@ -14,29 +15,38 @@ from tutorial_support.common.cli import (
 )
 from tutorial_support.common.errors import report_errors_in_one_line
 
-DEFAULTS = {  # the course's network, the improved one of step 4, the pretrained one of step 5
+DEFAULTS = {  # cnn.py's two networks, and transfer_learning.py's network on a pretrained base
     "tutorial": {"epochs": 25, "image_size": 64, "smallest": 10},
     "improved": {"epochs": 30, "image_size": 128, "smallest": 32},
     # 224 pixels, the size the base was trained at (on 2,000 training photos held out, 160 px
     # fell 1.5 points short of it: docs/measurements.md)
-    "pretrained": {"epochs": 10, "image_size": 224, "smallest": 32},
+    "pretrained": {"epochs": 10, "image_size": 224, "smallest": efficientnet_lite.SMALLEST},
 }  # smallest: what survives the poolings (the pretrained base halves the image five times)
-OWN_FOLDER = ("improved", "pretrained")
-# --base: the default's weights come in a pip package; the others are keras.applications' (their
-# weights downloaded on first use: transfer.py)
-DEFAULT_BASE = "efficientnet_lite0"
-BASES = (
-    DEFAULT_BASE,
-    "mobilenet_v3_small",
-    "mobilenet_v3_large",
-)  # the networks that write to a sub-folder of their own
+OWN_FOLDER = ("improved", "pretrained")  # the networks that write to a sub-folder of their own
+SCRIPTS = {"cnn": "cnn.py", "transfer": "transfer_learning.py"}
 
 
-def parser(default_output_dir: Path) -> argparse.ArgumentParser:
+def cnn_model(text: str) -> str:
+    """argparse type of cnn.py's --model: the pretrained network has a lesson of its own."""
+    if text == "pretrained":
+        raise argparse.ArgumentTypeError(
+            "the network on a pretrained base is a lesson of its own: run "
+            "2_convolutional_neural_networks/transfer_learning.py (make transfer)"
+        )
+    return text
+
+
+def parser(default_output_dir: Path, lesson: str = "cnn") -> argparse.ArgumentParser:
+    """cnn.py's flags (``lesson="cnn"``) or transfer_learning.py's (``"transfer"``)."""
+    transfer_lesson = lesson == "transfer"
     parser = base_parser(
-        "Train and evaluate the cats-and-dogs CNN.",
-        default_output_dir=default_output_dir,
-        output_dir_note="; with --model improved or pretrained, its sub-folder of that name",
+        "Train and evaluate a cats-and-dogs network on a pretrained base."
+        if transfer_lesson
+        else "Train and evaluate the cats-and-dogs CNN.",
+        default_output_dir=default_output_dir / "pretrained"
+        if transfer_lesson
+        else default_output_dir,
+        output_dir_note="" if transfer_lesson else "; with --model improved, its sub-folder",
     )
     # resolved in parse(): the improved network gets a folder of its own
     parser.set_defaults(output_dir=None)
@@ -44,7 +54,9 @@ def parser(default_output_dir: Path) -> argparse.ArgumentParser:
         "--epochs",
         type=positive_int,
         default=None,
-        help="passes over the training images (default: 25 tutorial, 30 improved, 10 pretrained)",
+        help="passes over the training features (default 10)"
+        if transfer_lesson
+        else "passes over the training images (default: 25 tutorial, 30 improved)",
     )
     parser.add_argument(
         "--batch-size", type=positive_int, default=32, help="images per training step"
@@ -53,31 +65,44 @@ def parser(default_output_dir: Path) -> argparse.ArgumentParser:
         "--image-size",
         type=positive_int,
         default=None,
-        help="side in pixels the images are resized to (default: 64 tutorial, 128 improved, 224 "
-        "pretrained)",
+        help="side in pixels the images are resized to (default "
+        + ("224" if transfer_lesson else "64 tutorial, 128 improved")
+        + ")",
     )
-    parser.add_argument(
-        "--model",
-        choices=tuple(DEFAULTS),
-        default="tutorial",
-        help="the course's network, a stronger one (step 4), or one on a network pretrained on "
-        "ImageNet (step 5)",
-    )
-    parser.add_argument(
-        "--base",
-        choices=BASES,
-        default=DEFAULT_BASE,
-        help=f"--model pretrained: the pretrained base ({DEFAULT_BASE}: its weights come with a "
-        "pip package; the others are keras.applications', downloaded on first use)",
-    )
-    parser.add_argument(
-        "--fine-tune-epochs",
-        type=non_negative_int,
-        default=0,
-        metavar="N",
-        help="--model pretrained: after training the new head, train the top of the base too "
-        "for N epochs, at a small learning rate (default 0: the base stays frozen)",
-    )
+    if transfer_lesson:
+        parser.add_argument(
+            "--base",
+            choices=transfer.BASES,
+            default=transfer.DEFAULT_BASE,
+            help=f"the pretrained base ({transfer.DEFAULT_BASE}: its weights come with a pip "
+            "package; the others are keras.applications', downloaded on first use)",
+        )
+        parser.add_argument(
+            "--fine-tune-epochs",
+            type=non_negative_int,
+            default=0,
+            metavar="N",
+            help="after training the new head, train the top of the base too for N epochs, at a "
+            "small learning rate (default 0: the base stays frozen)",
+        )
+        parser.add_argument(
+            "--exclude",
+            type=Path,
+            default=None,
+            metavar="LIST",
+            help="train without these training photos: a file of their paths under the data "
+            "folder, one a line, or a label_issues.csv; the run then compares itself with the "
+            "run before",
+        )
+    else:
+        parser.add_argument(
+            "--model",
+            type=cnn_model,
+            choices=("tutorial", "improved"),
+            default="tutorial",
+            help="the course's network, or a stronger one (step 4); the network on a pretrained "
+            "base is transfer_learning.py's",
+        )
     parser.add_argument(
         "--no-flip",
         action="store_true",
@@ -137,18 +162,22 @@ def parser(default_output_dir: Path) -> argparse.ArgumentParser:
     return parser
 
 
-def parse(argv: list[str], default_output_dir: Path) -> argparse.Namespace:
-    """The flags of ``argv``, with the defaults that depend on --model filled in."""
-    flags = parser(default_output_dir)
+def parse(argv: list[str], default_output_dir: Path, lesson: str = "cnn") -> argparse.Namespace:
+    """The flags of ``argv``, with the defaults that depend on the network filled in.
+    ``lesson``: "cnn" (cnn.py) or "transfer" (transfer_learning.py: the "pretrained" network)."""
+    flags = parser(default_output_dir, lesson)
     args = flags.parse_args(argv)
+    args.script = SCRIPTS[lesson]
+    if lesson == "transfer":
+        args.model = "pretrained"
+    else:
+        args.base, args.fine_tune_epochs = None, 0
     if args.explain and not args.predict:
         flags.error(
             "--explain explains the images of --predict: give --predict IMAGE [IMAGE ...] too"
         )
     if args.tensorboard is not None:
         check_writable_folder(args.tensorboard, "--tensorboard")
-    if args.fine_tune_epochs and args.model != "pretrained":
-        flags.error("--fine-tune-epochs fine-tunes a pretrained base: add --model pretrained")
     defaults = DEFAULTS[args.model]
     # the improved and pretrained networks never overwrite the tutorial network's outputs
     if args.output_dir is None:
@@ -167,7 +196,7 @@ def parse(argv: list[str], default_output_dir: Path) -> argparse.Namespace:
     return args
 
 
-def read(settings: str, script_folder: Path) -> argparse.Namespace:
+def read(settings: str, script_folder: Path, lesson: str = "cnn") -> argparse.Namespace:
     """The run's flags: the SETTINGS cell's, then the command line's; errors become one line."""
     report_errors_in_one_line()
-    return parse(command_line(settings), default_output_dir=script_folder / "outputs")
+    return parse(command_line(settings), script_folder / "outputs", lesson)

@@ -9,10 +9,13 @@ so the chapter's pretrained network works offline, in CI and behind a firewall.
 
 The file is checked by its SHA-256 before it is read. It is a state dict in torch's legacy (not
 zip) format: a few pickles in a row, then the raw bytes of each tensor's storage. It is read here
-with NumPy and a restricted unpickler, so that TensorFlow and JAX users need no torch (a 2 GB
-install): ``pickle`` can run any code a file names, so the unpickler accepts only the classes
-such a state dict holds (an ``OrderedDict``, torch's tensor-rebuild function and two storage
-types) and refuses anything else. The tests compare it with ``torch.load(weights_only=True)``.
+with NumPy and restricted unpicklers, so that TensorFlow and JAX users need no torch (a 2 GB
+install): ``pickle`` can run any code a file names, so no pickle of the file is read with plain
+``pickle.load``. The state dict's pickle accepts only the classes such a state dict holds (an
+``OrderedDict``, torch's tensor-rebuild function and two storage types); the pickles around it
+(the magic number, the format's protocol, the writer's system info and the list of storage keys)
+hold only numbers, strings, lists and dicts, so their unpickler accepts no class at all. Anything
+else is refused before it runs. The tests compare the reader with ``torch.load(weights_only=True)``.
 """
 
 from __future__ import annotations
@@ -114,17 +117,35 @@ class _StateDictUnpickler(pickle.Unpickler):
         return self.storages.setdefault(key, _Storage(dtype, count))
 
 
+class _PlainUnpickler(pickle.Unpickler):
+    """For the pickles around the state dict: plain data only, so any class stops the reading."""
+
+    def find_class(self, module, name):
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a state dict")
+
+    def persistent_load(self, saved_id):
+        raise pickle.UnpicklingError(f"unexpected persistent id {saved_id!r}")
+
+
+def _plain_load(stream):
+    """The next pickle of ``stream``, read by :class:`_PlainUnpickler`."""
+    return _PlainUnpickler(stream).load()
+
+
 def read_state_dict(path: Path) -> dict[str, np.ndarray]:
     """The tensors of a legacy torch state dict, by name, as NumPy arrays in torch's shapes."""
     with open(path, "rb") as stream:
         try:
-            if pickle.load(stream) != _LEGACY_MAGIC:
+            if _plain_load(stream) != _LEGACY_MAGIC:
                 raise pickle.UnpicklingError("not a legacy torch file")
-            pickle.load(stream)  # the format's protocol version
-            pickle.load(stream)  # the writer's sys info (byte order, type sizes)
+            _plain_load(stream)  # the format's protocol version
+            _plain_load(stream)  # the writer's sys info (byte order, type sizes)
             reader = _StateDictUnpickler(stream)
             tensors = reader.load()
-            for key in pickle.load(stream):  # each storage: its count, then its bytes
+            keys = _plain_load(stream)
+            if not isinstance(keys, list):
+                raise pickle.UnpicklingError("the storage keys are not a list")
+            for key in keys:  # each storage: its count, then its bytes
                 storage = reader.storages[key]
                 (count,) = struct.unpack("<q", stream.read(8))
                 size = count * np.dtype(storage.dtype).itemsize

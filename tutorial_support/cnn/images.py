@@ -250,6 +250,19 @@ def as_dataset(image_set: ImageSet, batch_size: int, shuffle: bool, seed: int):
     return image_batches(image_set.images, labels, batch_size, shuffle, seed)
 
 
+def load_photos(
+    data_flag: Path | None, size: int, cache_dir: Path | None
+) -> tuple[Path, Path, ImageSet, ImageSet]:
+    """Step 1 of both chapter 2 lessons: the photos' folder (``--data``, DLP_DATA_DIR, or the
+    download), the decoded photos' cache (``--cache-dir``, or the Keras cache), and the training
+    and test photos, decoded once and cached as uint8 pixels."""
+    from tutorial_support.common import data
+
+    root = data.cats_and_dogs(data_flag)
+    cache = cache_dir or data.keras_cache() / "cnn_cache"
+    return root, cache, *load_training_and_test(root, size, cache)
+
+
 def load_training_and_test(
     root: Path, size: int, cache_dir: Path | None
 ) -> tuple[ImageSet, ImageSet]:

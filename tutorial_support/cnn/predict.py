@@ -1,4 +1,4 @@
-"""cnn.py --predict: classify photos with the model a previous run saved (and --explain them).
+"""--predict: classify photos with the model a previous run saved (and --explain them).
 
 ``--predict`` takes image files and folders. A folder's own images are classified (its
 sub-folders are not searched); a file in it that is not a readable image is skipped, and one
@@ -64,9 +64,9 @@ def predict_images_from_saved(args: argparse.Namespace) -> None:
     ``--explain`` a Grad-CAM figure for each image."""
     model_path, metrics_path = args.output_dir / CNN_MODEL, args.output_dir / "metrics.json"
     if not (model_path.is_file() and metrics_path.is_file()):
-        model = f" --model {args.model}" if args.model != "tutorial" else ""
+        model = " --model improved" if args.model == "improved" else ""
         raise TutorialError(
-            f"no saved model in {args.output_dir}: run cnn.py{model} once without --predict"
+            f"no saved model in {args.output_dir}: run {args.script}{model} once without --predict"
         )
     saved = json.loads(metrics_path.read_text())
     class_names, size = saved["test"]["class_names"], saved["config"]["image_size"]

@@ -64,3 +64,44 @@ def zero_shot_table(counts: np.ndarray, class_names: list[str]) -> str:
         lines.append(f"{name:>8}" + "".join(f"{int(n):>16,}" for n in row))
     right = (counts[0, 0] + counts[1, 1]) / counts.sum()
     return "\n".join(lines) + f"\nright: {right:.2%} (a photo read as something else is wrong)"
+
+
+def confusion_report(cm: np.ndarray, class_names: list[str]) -> str:
+    """The confusion matrix and its metrics; with two classes the second (dogs) is the positive
+    class, with more every class in turn. Then the accuracy with its 95 % Wilson interval: the
+    test photos are a sample, and another 2,000 would score a little differently."""
+    import confusion_metrics
+
+    positive = class_names[1] if len(class_names) == 2 else None
+    report = confusion_metrics.format_report(cm, labels=class_names, positive=positive)
+    right, total = int(np.trace(cm)), int(np.sum(cm))
+    low, high = confusion_metrics.wilson_interval(right, total)
+    return (
+        f"{report}\ntest accuracy {right / total:.4f} (95 % interval {low:.4f} to {high:.4f}: "
+        f"what {total:,} photos can tell)"
+    )
+
+
+def confusion_figure(cm: np.ndarray, class_names: list[str], network: str):
+    """confusion_matrix.png: each actual class's row as shares of that class."""
+    import confusion_metrics
+
+    title = f"{network} CNN, test set"
+    return confusion_metrics.plot_confusion_matrix(
+        cm, labels=class_names, normalize="true", title=title
+    )
+
+
+def calibration_lines(calibration: dict, confidence: np.ndarray, right: np.ndarray) -> str:
+    """ECE, Brier score and log loss; then how often the sure answers (p >= 0.99) are right."""
+    text = (
+        f"expected calibration error {calibration['ece']:.4f} (0: every bin as right as it is "
+        f"sure), Brier score {calibration['brier']:.4f}, log loss {calibration['log_loss']:.4f}\n"
+    )
+    sure = confidence >= 0.99
+    if not sure.any():
+        return text + "no test photo gets p >= 0.99"
+    return (
+        text + f"{sure.mean():.1%} of the test photos get p >= 0.99; of those, "
+        f"{right[sure].mean():.1%} are right"
+    )

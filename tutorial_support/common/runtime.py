@@ -34,11 +34,13 @@ def setup_device() -> str:
     """Let the backend use every GPU it finds and describe the device.
 
     Returns one line such as "Training on GPU: NVIDIA H100 80GB HBM3 | Keras 3.15.1 on
-    TensorFlow 2.21.0" or "Training on CPU, 2 cores | Keras 3.15.1 on JAX 0.10.2".
+    TensorFlow 2.21.0" or "Training on CPU, 2 cores | Keras 3.15.1 on JAX 0.10.2 | 3 speed
+    changes to Keras (metrics.json names them; DLP_PLAIN_KERAS=1 turns them off)".
     """
     names = [name for name, _ in startup.gpus()]
     device = f"GPU: {', '.join(names)}" if names else f"CPU, {cpu_count()} cores"
-    return f"Training on {device} | {startup.versions()}"
+    speed = startup.speed_line()  # e.g. "4 speed changes to Keras (...)"; none on TensorFlow
+    return f"Training on {device} | {startup.versions()}" + (f" | {speed}" if speed else "")
 
 
 def mixed_precision_policy(mode: str = "auto", cpu_bfloat16: bool = True) -> str:

@@ -1,0 +1,120 @@
+"""The speed layer in sight: every change the tutorial makes to Keras or its runtime is named in
+metrics.json and counted on the device line, and DLP_PLAIN_KERAS=1 runs plain Keras on every
+backend, with the same figures within their spread."""
+
+import json
+
+import pytest
+
+from conftest import QUICK, TRANSFER, run_ann, run_cnn
+from image_fixtures import make_image_folder
+from tutorial_support.backends import startup
+from tutorial_support.backends.choice import chosen
+from tutorial_support.common import runtime
+
+pytestmark = pytest.mark.backends
+PLAIN = {"DLP_PLAIN_KERAS": "1"}
+
+
+def test_every_speed_change_in_effect_is_named_and_counted():
+    changes = startup.speed_changes()
+    patches = [f"patch: Keras' {name}" for name in startup.PATCHES]
+    expected = {
+        "tensorflow": [],
+        "jax": [f"XLA_FLAGS={startup.YNNPACK_DOTS}", *patches],
+        "torch": [
+            *patches,
+            "fused epoch: chapter 1's stacked networks (backends/fused.py)",
+            "glibc malloc keeps freed blocks of up to 32 MiB (mallopt)",
+        ],
+    }[chosen()]
+    assert changes == expected
+    assert runtime.backend()["speed_changes"] == changes
+    line = runtime.setup_device()
+    if changes:
+        assert line.endswith(
+            f" | {len(changes)} speed changes to Keras (metrics.json names them; "
+            "DLP_PLAIN_KERAS=1 turns them off)"
+        )
+    else:
+        assert "speed change" not in line
+
+
+def test_the_fused_epoch_falls_back_to_keras_with_one_line_where_it_does_not_fit(
+    monkeypatch, capsys
+):
+    """A torch or Keras it was not tested on, or a private attribute gone: Keras' own steps, said
+    once."""
+    if chosen() != "torch":
+        pytest.skip("PyTorch's fused epoch (make test BACKEND=torch)")
+    from tutorial_support.backends import fused, torch_private
+
+    assert torch_private.unavailable() is None
+    torch_private.unavailable.cache_clear()
+    monkeypatch.setattr(torch_private, "TESTED_TORCH", ("1.0.",))
+    try:
+        reason = torch_private.unavailable()
+        assert reason.startswith("torch 2.") and "not the 1.0.x it was tested on" in reason
+        model = runtime.keras.Sequential([runtime.keras.Input((3,))])
+        assert (
+            fused.fused_epoch(model, runtime.keras.optimizers.Adam(), [[0.0]], [0.0], False) is None
+        )
+        assert (
+            fused.fused_epoch(model, runtime.keras.optimizers.Adam(), [[0.0]], [0.0], False) is None
+        )
+    finally:
+        torch_private.unavailable.cache_clear()
+        torch_private.off.cache_clear()
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [
+        f"PyTorch's fused epoch is off ({reason}): Keras' own training steps instead"
+    ]
+
+
+def plain_run(result, out):
+    assert result.returncode == 0, result.stderr
+    assert "plain Keras (DLP_PLAIN_KERAS=1: no speed changes)" in result.stdout
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["backend"]["speed_changes"] == []
+    return metrics
+
+
+def test_plain_keras_runs_chapter_1_without_any_change(tmp_path, shared_data):
+    out = tmp_path / "ann"
+    result = run_ann(
+        "--epochs",
+        "1",
+        "--improved-epochs",
+        "1",
+        "--folds",
+        "2",
+        "--verbose",
+        "0",
+        "--output-dir",
+        out,
+        env={**PLAIN, "DLP_DATA_DIR": str(shared_data)},
+    )
+    metrics = plain_run(result, out)
+    assert 0.75 <= metrics["test"]["accuracy"] <= 0.9  # a network trained one epoch, no more
+
+
+def test_plain_keras_runs_chapter_2_without_any_change(tmp_path):
+    make_image_folder(tmp_path / "data" / "cats_and_dogs")
+    out = tmp_path / "cnn"
+    flags = ["--data", tmp_path / "data", "--cache-dir", tmp_path / "cache", *QUICK]
+    result = run_cnn(*flags, "--output-dir", out, env=PLAIN)
+    assert plain_run(result, out)["test"]["confusion_matrix"]
+    if chosen() != "jax":  # the pretrained base's compile under JAX: test_pretrained_base.py
+        out = tmp_path / "transfer"
+        result = run_cnn(
+            *flags,
+            "--epochs",
+            "1",
+            "--image-size",
+            "32",
+            "--output-dir",
+            out,
+            env=PLAIN,
+            script=TRANSFER,
+        )
+        assert plain_run(result, out)["config"]["model"] == "pretrained"

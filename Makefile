@@ -53,11 +53,15 @@ test: $(STAMP)
 
 bench: $(STAMP)  # TensorFlow's .venv runs them; bench_backends also uses .venv-jax and .venv-torch
 	$(PY) benchmarks/bench_ann.py --tune --seeds 5
+	$(PY) benchmarks/bench_ann.py --intervals
 	$(PY) benchmarks/bench_tables.py --large
 	$(PY) benchmarks/bench_cnn.py --seeds 5 --improved
 	$(PY) benchmarks/bench_pretrained.py
+	$(PY) benchmarks/bench_label_issues.py
 	$(MAKE) venv BACKEND=jax && $(MAKE) venv BACKEND=torch
 	$(PY) benchmarks/bench_backends.py --seeds 5 --torch-seeds 5 --cnn-epochs 25:25:25
+	$(PY) benchmarks/bench_backends.py --plain
+	$(PY) benchmarks/bench_backends.py --chapter pretrained --fine-tune-epochs 1
 
 # The .py scripts stay the source: these notebooks are written from them (and ignored by git).
 notebooks: $(STAMP)

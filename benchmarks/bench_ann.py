@@ -4,6 +4,8 @@ the grid search of step 12, and the spread over seeds. Writes docs/measurements.
     python benchmarks/bench_ann.py                 # default run and straightforward fit
     python benchmarks/bench_ann.py --tune          # also step 12's grid search at its defaults
     python benchmarks/bench_ann.py --seeds 5       # also seeds 1-4 (without cross-validation)
+    python benchmarks/bench_ann.py --intervals     # only: how sure each figure of the default
+                                                   # run is, and seed 0 against seed 1
 
 Prints every figure and writes it to docs/measurements.md, the file the README quotes.
 """
@@ -29,10 +31,12 @@ KEEP: Path | None = (
 )
 
 
-def run_ann(*flags: str) -> tuple[float, float, dict]:
-    """Wall seconds, peak memory (MB) and metrics.json of one ann.py run."""
-    with tempfile.TemporaryDirectory() as out:
-        if KEEP is not None:
+def run_ann(*flags: str, out: str | None = None) -> tuple[float, float, dict]:
+    """Wall seconds, peak memory (MB) and metrics.json of one ann.py run (its outputs in ``out``
+    where given)."""
+    with tempfile.TemporaryDirectory() as temporary:
+        out = out or temporary
+        if KEEP is not None and out == temporary:
             out = str(KEEP / ("default" + "".join(flags).replace("--", "-")))
         began = time.perf_counter()
         failed = subprocess.run(
@@ -269,6 +273,61 @@ def grid_search() -> None:
     write_section("ann-tune", "Chapter 1: the grid search of step 12", lines)
 
 
+def interval(pair) -> str:
+    return f"{pair[0]:.4f} to {pair[1]:.4f}"
+
+
+def intervals() -> None:
+    """The default run's figures with their 95 % intervals, every comparison it records, and
+    `python -m confusion_metrics compare` of seeds 0 and 1."""
+    with tempfile.TemporaryDirectory() as folder:
+        runs = [str(Path(folder) / f"seed-{seed}") for seed in (0, 1)]
+        _, _, m = run_ann(out=runs[0])
+        run_ann("--seed", "1", out=runs[1])
+        compared = subprocess.run(
+            [sys.executable, "-m", "confusion_metrics", "compare", *runs],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.replace(folder + "/", "")
+    test, shown = m["test"], m["test"]["intervals"]
+    lines = [
+        "Tutorial network, test set (seed 0): 95 % Wilson intervals, each over its own count; "
+        "a percentile bootstrap (2,000 resamples) for the areas:",
+        "",
+        f"- accuracy {test['accuracy']:.4f} ({interval(shown['accuracy'])}), precision "
+        f"{test['precision']:.4f} ({interval(shown['precision'])}), recall {test['recall']:.4f} "
+        f"({interval(shown['recall'])})",
+        f"- ROC AUC {test['roc_auc']:.3f} ({interval(test['roc_auc_interval'])}), average "
+        f"precision {test['average_precision']:.3f} "
+        f"({interval(test['average_precision_interval'])})",
+        "",
+        "Cross-validation means with the corrected 95 % interval (Nadeau and Bengio):",
+        "",
+    ]
+    for name, cv in (
+        ("tutorial", m["cv"]),
+        ("with dropout 0.1", m["cv_dropout"]),
+        ("improved", m["improved"]["cv"]),
+    ):
+        lines.append(f"- {name}: {cv['mean']:.4f} ({interval(cv['mean_interval'])})")
+    lines += ["", "Comparisons (a against b):", ""]
+    lines += [
+        f"- {c['a']} against {c['b']}, on the {'test set' if c['on'] == 'test' else 'folds'}, "
+        f"{c['test']}: p = {c['p_value']:.2g}"
+        + (
+            f" ({c['a_only_right']} rows only a got right, {c['b_only_right']} only b)"
+            if c["on"] == "test"
+            else f" (mean difference {c['mean_difference']:+.4f})"
+        )
+        for c in m["comparisons"]
+    ]
+    lines += ["", "Seeds 0 and 1 (`python -m confusion_metrics compare seed-0 seed-1`):", "", "```"]
+    lines += [*compared.strip().splitlines(), "```"]
+    print("\n".join(lines))
+    write_section("ann-intervals", "Chapter 1: how sure is each figure (`ann.py`, seed 0)", lines)
+
+
 def straightforward_fit() -> float:
     """Seconds of one plain model.fit (no steps_per_execution, no XLA) at the tutorial's
     settings."""
@@ -307,6 +366,11 @@ def main() -> None:
     )
     parser.add_argument("--tune", action="store_true", help="also run step 12's grid search")
     parser.add_argument(
+        "--intervals",
+        action="store_true",
+        help="only the default run's intervals and comparisons, and seed 0 against seed 1",
+    )
+    parser.add_argument(
         "--seeds",
         type=positive_int,
         default=1,
@@ -322,6 +386,9 @@ def main() -> None:
     args = parser.parse_args()
     global KEEP
     KEEP = args.outputs
+    if args.intervals:
+        intervals()
+        return
     straightforward = None if args.skip_baseline else straightforward_fit()
     metrics = default_run(straightforward)
     if args.tune:

@@ -136,3 +136,23 @@ def test_the_figure_pattern_finds_timings_and_accuracies():
         "Python 3.10-3.13"
     )
     assert {a or b for a, b in FIGURE.findall(text)} == {"46.4", "84.00", "0.8370", "0.798", "27.0"}
+
+
+# "79.55 % of 2,000 photos (95 % interval 77.73 to 81.26 %)": a Wilson interval worked out by hand
+INTERVAL = re.compile(
+    r"(\d+\.\d+) % of ([\d,]+)\s+\w+\s+\(95 % interval (\d+\.\d+) to (\d+\.\d+) %\)"
+)
+
+
+def test_every_worked_interval_is_the_wilson_interval_of_its_count():
+    from confusion_metrics import wilson_interval
+
+    text = " ".join(README.read_text().split())
+    found = INTERVAL.findall(text)
+    assert len(found) >= 3
+    for share, count, low, high in found:
+        n = int(count.replace(",", ""))
+        k = round(float(share) / 100 * n)
+        assert f"{k / n:.2%}" == f"{share}%"
+        expected = [f"{100 * bound:.2f}" for bound in wilson_interval(k, n)]
+        assert expected == [low, high], (share, count)

@@ -1,4 +1,4 @@
-"""EfficientNet-Lite0 in plain Keras layers, with its ImageNet weights (cnn.py --model pretrained).
+"""EfficientNet-Lite0 in plain Keras layers, with its ImageNet weights (transfer_learning.py).
 
 EfficientNet-Lite0 (Google, 2020; Apache-2.0) is EfficientNet-B0 made for phones: no
 squeeze-and-excitation, ReLU6 instead of swish, and the stem and head kept at 32 and 1,280

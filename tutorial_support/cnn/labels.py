@@ -44,7 +44,8 @@ def out_of_fold_probabilities(
     split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for trained_on, held_out in split.split(features, labels):
         copy = keras.models.clone_model(head)
-        copy.compile(optimizer=keras.optimizers.Adam(1e-3), loss=head.loss, metrics=["accuracy"])
+        optimizer = type(head.optimizer).from_config(head.optimizer.get_config())  # a new one
+        copy.compile(optimizer=optimizer, loss=head.loss)
         copy.fit(
             features[trained_on],
             targets[trained_on],

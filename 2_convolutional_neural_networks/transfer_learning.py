@@ -132,8 +132,8 @@ def build_pretrained_cnn(
 loss = "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
 with machine.scope():
     cnn = build_pretrained_cnn(base, args.base, args.image_size, n_classes, flip=not args.no_flip)
-    cnn.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy"])
-head = transfer.head(cnn)  # the layers after the pooling (dropout, output): cnn's own
+# the head trains alone on the base's features: the layers after the pooling, cnn's own
+head = transfer.head(cnn)
 head.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy"])
 head.summary()
 

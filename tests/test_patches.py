@@ -13,14 +13,14 @@ from tutorial_support.common.runtime import keras
 pytestmark = pytest.mark.backends
 
 
-JAX_PATCHES = ["jax max_pool", "jax affine_transform"]
+JAX_PATCHES = ["jax nn.max_pool", "jax image.affine_transform", "jax nn.depthwise_conv"]
 TORCH_PATCHES = [
-    "torch conv",
-    "torch max_pool",
-    "torch average_pool",
-    "torch affine_transform",
-    "torch _parallel_update_step",
-    "torch call",
+    "torch nn.conv",
+    "torch nn.max_pool",
+    "torch nn.average_pool",
+    "torch image.affine_transform",
+    "torch Adam._parallel_update_step",
+    "torch BaseConv.call",
 ]
 
 
@@ -468,3 +468,113 @@ def test_torch_conv_layer_with_its_bias_is_keras_own(monkeypatch, options, folde
     assert biases == [folded]
     monkeypatch.setattr(base_conv.BaseConv, "call", base_conv.BaseConv.call.__wrapped__)
     assert_close(patched, outputs_and_gradients())
+
+
+# JAX's depthwise convolution (backends/jax_patches.py)
+
+only_jax = pytest.mark.skipif(
+    chosen() != "jax", reason="the patch is JAX's (make test BACKEND=jax)"
+)
+
+
+def lax_convolutions(function, *arrays) -> int:
+    """How many of XLA's convolutions ``function(*arrays)`` and its gradients are made of."""
+    import jax
+
+    def gradients(*a):
+        out, pullback = jax.vjp(function, *a)
+        return out, pullback(out)
+
+    return str(jax.make_jaxpr(gradients)(*arrays)).count("conv_general_dilated")
+
+
+@only_jax
+@pytest.mark.parametrize(
+    "shape, kernel, strides, padding",
+    [
+        ((2, 12, 12, 8, 1), 3, 1, "same"),  # the base's stride-1 layers
+        ((2, 13, 13, 8, 1), 3, 2, "valid"),  # its strided ones, after their ZeroPadding2D
+        ((2, 11, 11, 6, 1), 5, 1, "same"),
+        ((2, 15, 15, 6, 1), 5, 2, "valid"),
+        ((2, 12, 11, 4, 1), 3, 2, "same"),  # odd padding: the extra zero after
+        ((2, 12, 12, 4, 1), 5, 2, "same"),
+        ((2, 10, 9, 3, 2), (3, 2), (2, 1), "valid"),  # a depth multiplier, rectangles
+        ((2, 9, 9, 3, 3), 3, 1, "same"),
+    ],
+)
+def test_depthwise_conv_and_its_gradients_are_keras_own(shape, kernel, strides, padding):
+    from keras.src.backend.jax import nn
+
+    *shape, multiplier = shape
+    size = (kernel, kernel) if isinstance(kernel, int) else kernel
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=shape).astype("float32")
+    k = rng.normal(size=(*size, shape[-1], multiplier)).astype("float32")
+    options = dict(strides=strides, padding=padding)
+    patched = values_and_gradients(nn.depthwise_conv, x, k, **options)
+    assert_close(patched, values_and_gradients(nn.depthwise_conv.__wrapped__, x, k, **options))
+    # the shifted products, forward and backward, and no convolution of XLA's
+    assert lax_convolutions(lambda *a: nn.depthwise_conv(*a, **options), x, k) == 0
+
+
+@only_jax
+@pytest.mark.parametrize(
+    "case", ["channels_first", "dilated", "one_dimensional", "float16", "no_output"]
+)
+def test_depthwise_conv_elsewhere_is_keras_own(case):
+    from keras.src.backend.jax import nn
+
+    rng = np.random.default_rng(13)
+    dtype = "float16" if case == "float16" else "float32"  # the fast path: float32
+    x, k = rng.normal(size=(2, 9, 9, 4)).astype(dtype), rng.normal(size=(3, 3, 4, 1)).astype(dtype)
+    options = dict(strides=1, padding="valid")
+    if case == "channels_first":
+        x, options["data_format"] = x.transpose(0, 3, 1, 2), "channels_first"
+    elif case == "dilated":
+        options["dilation_rate"] = 2
+    elif case == "one_dimensional":
+        x, k = x[:, 0], k[0]
+    elif case == "no_output":  # a 2 x 2 map under a 3 x 3 kernel
+        x = x[:, :2, :2]
+
+    def patched(*a):
+        return nn.depthwise_conv(*a, **options)
+
+    def original(*a):
+        return nn.depthwise_conv.__wrapped__(*a, **options)
+
+    np.testing.assert_array_equal(
+        np.asarray(compiled(patched)(x, k)), np.asarray(compiled(original)(x, k))
+    )
+    assert lax_convolutions(patched, x, k) == lax_convolutions(original, x, k) > 0
+
+
+@only_jax
+def test_depthwise_layer_and_its_weights_gradients_are_keras_own(monkeypatch):
+    """A DepthwiseConv2D (strided, "same", depth multiplier 2, a bias) through the patched
+    function and through Keras' own: its output and the gradients of the input, kernel and bias."""
+    import jax
+    from keras.src.backend.jax import nn
+
+    layer = keras.layers.DepthwiseConv2D(
+        3, strides=2, padding="same", depth_multiplier=2, bias_initializer="random_normal"
+    )
+    x = np.random.default_rng(14).normal(size=(2, 10, 10, 3)).astype("float32")
+    layer.build(x.shape)
+    variables = [v.value for v in layer.trainable_variables]
+
+    def outputs_and_gradients():
+        def values(x, variables):
+            out, pullback = jax.vjp(
+                lambda *a: layer.stateless_call(a[1], [], a[0])[0], x, variables
+            )
+            weights = np.random.default_rng(15).normal(size=out.shape).astype(out.dtype)
+            return [out, *jax.tree_util.tree_leaves(pullback(weights))]
+
+        return [np.asarray(a) for a in jax.jit(values)(x, variables)]
+
+    patched = outputs_and_gradients()
+    monkeypatch.setattr(nn, "depthwise_conv", nn.depthwise_conv.__wrapped__)
+    original = outputs_and_gradients()
+    assert len(patched) == 4  # output, input, kernel, bias
+    assert_close(patched, original)

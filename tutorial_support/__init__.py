@@ -11,7 +11,8 @@ A map of every module, room by room. No chapter's room imports the other chapter
     ``torch_private``  what the PyTorch speed-ups read of Keras' and torch's private state,
                    checked; Keras' Adam as torch's fused kernel
     ``patches``    a few of Keras' own operations, faster on one backend: when they apply
-    ``jax_patches``    JAX's: max pooling without select_and_scatter, a 2-D affine_transform
+    ``jax_patches``    JAX's: max pooling without select_and_scatter, a 2-D affine_transform,
+                   the depthwise convolution as shifted products
     ``torch_patches``  PyTorch's: convolution and pooling without copies, a batched
                    affine_transform
     ``gradients``  the gradient Grad-CAM needs (GradientTape, jax.grad, torch.autograd)

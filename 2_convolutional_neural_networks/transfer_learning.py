@@ -70,8 +70,8 @@ print("classes: " + ", ".join(f"{name} = {i}" for i, name in enumerate(class_nam
 keep, named_tests = labels.kept_for_training(args.exclude, train, test, root)
 if args.exclude:
     print(
-        f"--exclude: {np.sum(~keep):,} training photos left out"
-        + (f"; {named_tests} test photos named stay, for a fair comparison" if named_tests else "")
+        f"--exclude: training photos left out: {np.sum(~keep):,}; test photos named, kept so that "
+        f"the runs compare on the same photos: {named_tests}"
     )
 
 # %% Step 2: what the pretrained network says, before any training

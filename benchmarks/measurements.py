@@ -27,6 +27,16 @@ compare figures measured in one run (one section) rather than across sections.
 """
 
 
+def installed(distribution: str) -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        version(distribution)
+    except PackageNotFoundError:
+        return False
+    return True
+
+
 def machine() -> str:
     """ "2 cores, AMD EPYC (AVX2, no AVX-512), no GPU; Linux; Python 3.11.7, TensorFlow 2.21.0,
     ..." """
@@ -52,10 +62,13 @@ def machine() -> str:
         f"{name} {version(dist)}"
         for name, dist in (
             ("TensorFlow", "tensorflow"),
+            ("JAX", "jax"),
+            ("PyTorch", "torch"),
             ("Keras", "keras"),
             ("scikit-learn", "scikit-learn"),
             ("Pillow", "pillow"),
         )
+        if installed(dist)
     )
     return (
         f"{os.cpu_count()} cores, {cpu}, no GPU used; {platform.system()}; Python "

@@ -217,3 +217,30 @@ def test_heic_photos(tmp_path, monkeypatch, capsys):
         "skipped 1 unreadable file(s)" in out
         and "1 of them are HEIC photos: pip install pillow-heif" in out
     )
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_the_batches_gather_the_photos_in_the_order_a_shuffle_of_them_draws(shuffle):
+    """Under TensorFlow the pipeline shuffles the rows' numbers, not the photos (which would hold
+    them all in the shuffle buffer): the same batches, epoch after epoch, as shuffling the photos
+    themselves with the same seed."""
+    from tutorial_support.backends import batches
+    from tutorial_support.backends.choice import chosen
+
+    if chosen() != "tensorflow":
+        pytest.skip("tf.data is TensorFlow's pipeline")
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    photos = rng.integers(0, 255, (50, 8, 8, 3), dtype=np.uint8)
+    labels = rng.integers(0, 2, 50).astype("float32")
+    shuffled = tf.data.Dataset.from_tensor_slices((photos, labels))
+    if shuffle:
+        shuffled = shuffled.shuffle(50, seed=3, reshuffle_each_iteration=True)
+    expected = shuffled.batch(8)
+    ours = batches.image_batches(photos, labels, 8, shuffle, seed=3)
+    for _ in range(3):  # epochs
+        for (x, y), (x_ours, y_ours) in zip(expected, ours, strict=True):
+            assert x_ours.dtype == tf.float32 and x_ours.shape[1:] == (8, 8, 3)
+            np.testing.assert_array_equal(x_ours.numpy(), x.numpy().astype("float32"))
+            np.testing.assert_array_equal(y_ours.numpy(), y.numpy())

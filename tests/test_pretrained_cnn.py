@@ -2,6 +2,7 @@
 answering --predict, its flags and bad input, the zero-shot reading and the downloaded bases."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -67,6 +68,43 @@ def test_three_classes_on_a_pretrained_base_then_fine_tuned(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert printed.count("birds") >= 5 and "wrote" in printed
     assert len((out / "predictions.csv").read_text().splitlines()) == 1 + 5
+
+    # step 8's table: every set's doubts, least likely label first; --exclude trains without the
+    # training photos it names, then compares itself with the run before on the same test photos
+    issues = (out / "label_issues.csv").read_text().splitlines()
+    assert issues[0] == "path,set,given,suggested,label_quality,flagged"
+    assert {line.split(",")[1] for line in issues[1:]} <= {"training", "test"}
+    assert metrics["label_issues"].keys() == {"training", "test"}
+    listing = tmp_path / "doubts.txt"
+    listing.write_text("training_set/birds/birds0.jpg\ntest_set/cats/cats0.jpg\n")
+    again = run_cnn(
+        "--data",
+        data,
+        "--output-dir",
+        out,
+        "--image-size",
+        "32",
+        "--epochs",
+        "1",
+        "--exclude",
+        listing,
+        *common,
+        env={"KERAS_HOME": str(tmp_path / "keras")},
+        script=TRANSFER,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "--exclude: training photos left out: 1; test photos named, kept" in again.stdout
+    assert "this run (B) against the run before (A):" in again.stdout
+    assert re.search(r"A alone right: \d+, B alone right: \d+, McNemar's exact p = ", again.stdout)
+    assert json.loads((out / "metrics.json").read_text())["excluded_training_photos"] == 1
+    listing.write_text("training_set/birds/no-such-photo.png\n")
+    before = (out / "metrics.json").read_text()
+    refused = run_cnn(
+        "--data", data, "--output-dir", out, "--exclude", listing, *common, script=TRANSFER
+    )
+    assert refused.returncode == 2 and refused.stderr.strip().count("\n") == 0
+    assert "--exclude: training_set/birds/no-such-photo.png is no photo of" in refused.stderr
+    assert (out / "metrics.json").read_text() == before  # nothing written
 
 
 def test_pretrained_defaults_and_folder(tmp_path):

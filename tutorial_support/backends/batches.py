@@ -25,10 +25,26 @@ def image_batches(
 def _tf_data(images, labels, batch_size, shuffle, seed):
     import tensorflow as tf
 
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
+    # The pipeline shuffles and batches the rows' numbers, and each batch gathers its photos from
+    # the NumPy array: shuffling the photos themselves would hold every one in tf.data's shuffle
+    # buffer, and from_tensor_slices would copy them all into a constant first (2.4 GB for the
+    # pretrained lesson's 8,000 photos at 224 px). The shuffle draws the same order either way.
+    rows = tf.data.Dataset.range(len(labels))
     if shuffle:
-        dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size).map(lambda x, y: (tf.cast(x, tf.float32), y)).prefetch(2)
+        rows = rows.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+    labels = np.asarray(labels)
+    types = (tf.float32, tf.as_dtype(labels.dtype))
+
+    def gather(index):
+        return images[index].astype(np.float32), labels[index]
+
+    def batch(index):
+        x, y = tf.numpy_function(gather, [index], types, stateful=False)
+        x.set_shape((None, *images.shape[1:]))
+        y.set_shape((None, *labels.shape[1:]))
+        return x, y
+
+    dataset = rows.batch(batch_size).map(batch).prefetch(2)
     # tf.data's autotuner (AUTOTUNE) stalled the training for about a second per
     # epoch on a 2-core CPU; one batch prepared ahead is all this model needs.
     options = tf.data.Options()

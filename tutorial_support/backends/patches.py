@@ -11,7 +11,8 @@ it is. ``apply()`` is called once, from startup.py, after Keras is imported.
   the pooling patched: 109 ms; with the 2-D affine_transform 78 ms; and with startup.py's
   YNNPACK 50 ms.
   And the depthwise convolution as the sum of its kernel's shifted products, with its gradients
-  written by hand: the pretrained lesson's base on a batch of 32 photos at 224 px, 5.3 s -> 0.32 s.
+  written by hand: the pretrained lesson's base on a batch of 32 photos at 224 px, 5.15 s ->
+  0.41 s (benchmarks/bench_jax_depthwise.py).
 - PyTorch (torch_patches.py, whose docstring names each patch's upstream fix): convolution and
   pooling without Keras' copies between the image layout and PyTorch's, and the augmentation's
   ``affine_transform`` as one ``grid_sample`` for the whole batch instead of a Python loop over

@@ -153,6 +153,9 @@ def kept_for_training(listing: Path | None, train: ImageSet, test: ImageSet, roo
 
 
 def subset(image_set: ImageSet, keep: np.ndarray) -> ImageSet:
+    """The photos ``keep`` marks (the set itself, not a copy of its pixels, when that is all)."""
+    if keep.all():
+        return image_set
     files = [path for path, kept in zip(image_set.files, keep) if kept]
     return ImageSet(
         image_set.images[keep], image_set.labels[keep], image_set.class_names, files, []

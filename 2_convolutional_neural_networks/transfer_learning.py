@@ -254,5 +254,5 @@ table = run.test_predictions(test, probabilities, class_names, root)
 tables = {labels.LABEL_ISSUES: label_issues}
 run.save_run(args.output_dir, machine, cnn, drawn, results, table, tables)
 if before is not None:  # --exclude: this run against the run before, on the same test photos
-    print("\nthis run (B) against the run before (A):\n" + labels.compare(before, args.output_dir))
+    print("\n" + labels.against_run_before(before, args.output_dir))
 print(timer.summary())

@@ -40,6 +40,29 @@ def test_every_speed_change_in_effect_is_named_and_counted():
         assert "speed change" not in line
 
 
+def test_the_switch_turns_every_change_off(monkeypatch):
+    """DLP_PLAIN_KERAS=1 (read when the backend starts): no patch, no XLA flag, no malloc setting,
+    no fused epoch, and the device line says so; 0 or nothing leaves them on."""
+    from tutorial_support.backends import choice, patches
+
+    for value, plain in (("1", True), ("yes", True), ("0", False), ("", False)):
+        monkeypatch.setenv("DLP_PLAIN_KERAS", value)
+        assert choice.plain_keras() is plain
+    monkeypatch.setenv("DLP_PLAIN_KERAS", "1")
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    assert patches.apply() == []
+    assert not startup._xla_cpu_uses_ynnpack() and not startup._keep_freed_memory()
+    assert startup.speed_line() == "plain Keras (DLP_PLAIN_KERAS=1: no speed changes)"
+    if chosen() == "torch":
+        from tutorial_support.backends import torch_private
+
+        torch_private.unavailable.cache_clear()
+        try:
+            assert torch_private.unavailable() == "DLP_PLAIN_KERAS=1"
+        finally:
+            torch_private.unavailable.cache_clear()
+
+
 def test_the_fused_epoch_falls_back_to_keras_with_one_line_where_it_does_not_fit(
     monkeypatch, capsys
 ):
@@ -71,6 +94,12 @@ def test_the_fused_epoch_falls_back_to_keras_with_one_line_where_it_does_not_fit
     ]
 
 
+needs_a_change = pytest.mark.skipif(
+    chosen() == "tensorflow",
+    reason="TensorFlow runs plain Keras already: no change to switch off (the tests above)",
+)
+
+
 def plain_run(result, out):
     assert result.returncode == 0, result.stderr
     assert "plain Keras (DLP_PLAIN_KERAS=1: no speed changes)" in result.stdout
@@ -79,6 +108,7 @@ def plain_run(result, out):
     return metrics
 
 
+@needs_a_change
 def test_plain_keras_runs_chapter_1_without_any_change(tmp_path, shared_data):
     out = tmp_path / "ann"
     result = run_ann(
@@ -98,6 +128,7 @@ def test_plain_keras_runs_chapter_1_without_any_change(tmp_path, shared_data):
     assert 0.75 <= metrics["test"]["accuracy"] <= 0.9  # a network trained one epoch, no more
 
 
+@needs_a_change
 def test_plain_keras_runs_chapter_2_without_any_change(tmp_path):
     make_image_folder(tmp_path / "data" / "cats_and_dogs")
     out = tmp_path / "cnn"

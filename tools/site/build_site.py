@@ -291,6 +291,7 @@ def gather(pages: dict) -> None:
     for pattern in (
         "docs/*.png",
         "docs/*.py",
+        "benchmarks/*.py",
         "tutorial_support/**/*.py",
         "confusion_metrics/*.py",
     ):

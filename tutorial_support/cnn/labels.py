@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
+from confusion_metrics.compare import compare
 from tutorial_support.cnn import figures, reports
 from tutorial_support.cnn.images import ImageSet
 from tutorial_support.common.errors import TutorialError
@@ -172,3 +173,9 @@ def previous_predictions(output_dir: Path) -> Path | None:
     copy = Path(tempfile.mkdtemp(prefix="run-before-")) / TEST_PREDICTIONS
     shutil.copy(earlier, copy)
     return copy
+
+
+def against_run_before(before: Path, output_dir: Path) -> str:
+    """--exclude: this run (B) against the run before (A), on the same test photos, as
+    `python -m confusion_metrics compare` prints it."""
+    return "this run (B) against the run before (A):\n" + compare(before, output_dir)

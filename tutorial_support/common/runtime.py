@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
 from tutorial_support.backends import startup
 from tutorial_support.backends.startup import keras
+
+# cleanlab (transfer_learning.py) imports tqdm.auto, which in a Jupyter kernel without ipywidgets
+# warns that it cannot draw a progress bar; the tutorial asks tqdm for none
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 
 def cpu_count() -> int:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import QUICK, TRANSFER, run_ann, run_cnn
+from conftest import QUICK, run_ann, run_cnn
 from image_fixtures import make_image_folder
 from tutorial_support.backends import startup
 from tutorial_support.backends.choice import chosen
@@ -135,17 +135,3 @@ def test_plain_keras_runs_chapter_2_without_any_change(tmp_path):
     flags = ["--data", tmp_path / "data", "--cache-dir", tmp_path / "cache", *QUICK]
     result = run_cnn(*flags, "--output-dir", out, env=PLAIN)
     assert plain_run(result, out)["test"]["confusion_matrix"]
-    if chosen() != "jax":  # the pretrained base's compile under JAX: test_pretrained_base.py
-        out = tmp_path / "transfer"
-        result = run_cnn(
-            *flags,
-            "--epochs",
-            "1",
-            "--image-size",
-            "32",
-            "--output-dir",
-            out,
-            env=PLAIN,
-            script=TRANSFER,
-        )
-        assert plain_run(result, out)["config"]["model"] == "pretrained"

@@ -28,21 +28,16 @@ def test_three_classes_on_a_pretrained_base_then_fine_tuned(tmp_path, capsys):
     data = make_three_class_folder(tmp_path / "data")
     out = tmp_path / "out"
     common = ["--cache-dir", tmp_path / "cache", "--batch-size", "8", "--verbose", "0"]
-    result = run_cnn(
-        "--data",
-        data,
-        "--output-dir",
-        out,
-        "--image-size",
-        "32",
-        "--epochs",
-        "1",
-        "--fine-tune-epochs",
-        "1",
-        *common,
-        env={"KERAS_HOME": str(tmp_path / "keras")},  # the converted weights land here
-        script=TRANSFER,
-    )
+
+    def transfer(*flags):
+        """transfer_learning.py on the three classes at 32 px, one epoch; the converted weights
+        land in tmp_path/keras."""
+        run = ["--data", data, "--output-dir", out, "--image-size", "32", "--epochs", "1"]
+        return run_cnn(
+            *run, *flags, *common, env={"KERAS_HOME": str(tmp_path / "keras")}, script=TRANSFER
+        )
+
+    result = transfer("--fine-tune-epochs", "1")
     assert result.returncode == 0, result.stderr
     assert "efficientnet_lite0: 3,413,024 weights, frozen" in result.stdout
     assert "Trainable params: 3,843" in result.stdout  # the new head's summary
@@ -78,21 +73,7 @@ def test_three_classes_on_a_pretrained_base_then_fine_tuned(tmp_path, capsys):
     assert metrics["label_issues"].keys() == {"training", "test"}
     listing = tmp_path / "doubts.txt"
     listing.write_text("training_set/birds/birds0.jpg\ntest_set/cats/cats0.jpg\n")
-    again = run_cnn(
-        "--data",
-        data,
-        "--output-dir",
-        out,
-        "--image-size",
-        "32",
-        "--epochs",
-        "1",
-        "--exclude",
-        listing,
-        *common,
-        env={"KERAS_HOME": str(tmp_path / "keras")},
-        script=TRANSFER,
-    )
+    again = transfer("--exclude", listing)
     assert again.returncode == 0, again.stderr
     assert "--exclude: training photos left out: 1; test photos named, kept" in again.stdout
     assert "this run (B) against the run before (A):" in again.stdout

@@ -2,6 +2,8 @@
 #   make ann      train and evaluate the churn ANN (1_artificial_neural_networks/ann.py)
 #   make cnn      train and evaluate the cats-vs-dogs CNN (2_convolutional_neural_networks/cnn.py)
 #   make transfer the same photos on a network pretrained on ImageNet (.../transfer_learning.py)
+#   make ann-theory  how the ANN learns, by hand and checked against Keras (.../how_ann_learns.py)
+#   make cnn-theory  how the CNN sees, by hand and checked against Keras (.../how_cnn_sees.py)
 #   make test     run the test suite (under JAX or PyTorch: the tests marked backends, as CI does)
 #   make bench    run the benchmarks: they print their figures and write docs/measurements.md,
 #                 the file the README quotes (well over an hour on a 2-core CPU: see that file)
@@ -32,7 +34,7 @@ STAMP := $(VENV)/.installed$(if $(GPU),-gpu)
 # under JAX and PyTorch, the tests that CI runs there (the full suite is TensorFlow's)
 TESTS := $(if $(TENSORFLOW),,-m backends)
 
-.PHONY: ann cnn transfer test bench notebooks site test-site lint format venv clean
+.PHONY: ann cnn transfer ann-theory cnn-theory test bench notebooks site test-site lint format venv clean
 
 venv: $(STAMP)
 
@@ -47,6 +49,12 @@ cnn: $(STAMP)
 
 transfer: $(STAMP)
 	$(PY) 2_convolutional_neural_networks/transfer_learning.py $(ARGS)
+
+ann-theory: $(STAMP)
+	$(PY) 1_artificial_neural_networks/how_ann_learns.py $(ARGS)
+
+cnn-theory: $(STAMP)
+	$(PY) 2_convolutional_neural_networks/how_cnn_sees.py $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest $(TESTS) $(ARGS)
@@ -68,6 +76,10 @@ notebooks: $(STAMP)
 	mkdir -p notebooks
 	$(PY) -m jupytext --to notebook --output notebooks/ann.ipynb 1_artificial_neural_networks/ann.py
 	$(PY) -m jupytext --to notebook --output notebooks/cnn.ipynb 2_convolutional_neural_networks/cnn.py
+	$(PY) -m jupytext --to notebook --output notebooks/how_ann_learns.ipynb \
+		1_artificial_neural_networks/how_ann_learns.py
+	$(PY) -m jupytext --to notebook --output notebooks/how_cnn_sees.ipynb \
+		2_convolutional_neural_networks/how_cnn_sees.py
 	$(PY) -m jupytext --to notebook --output notebooks/transfer_learning.ipynb \
 		2_convolutional_neural_networks/transfer_learning.py
 

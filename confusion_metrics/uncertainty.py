@@ -155,8 +155,9 @@ def bootstrap_interval(
     ``y_score`` may have one row per sample (a column of probabilities per class).
     ``seed`` makes the interval the same on every run (None: a new one each time).
 
-    A resample where the metric is undefined is skipped: one where ``metric`` raises a
-    ``ValueError`` (a resample with a single class has no ROC AUC) or returns NaN.
+    A resample where the metric is undefined is skipped, and a warning says how many: one where
+    ``metric`` raises a ``ValueError`` (a resample with a single class has no ROC AUC) or
+    returns NaN.
     Warnings the metric gives on a resample are not shown. The metric must be defined on
     the data themselves (its error is raised as it is), and on at least one resample.
     """
@@ -188,6 +189,12 @@ def bootstrap_interval(
         raise ValueError(
             f"the metric was undefined on all {n_resamples} resamples (a single class in each?)"
         )
+    if len(values) < n_resamples:  # the interval rests on fewer resamples than asked: say so
+        warnings.warn(
+            f"the metric was undefined on {int(n_resamples) - len(values)} of {n_resamples} "
+            f"resamples (a single class?); the interval rests on the other {len(values)}",
+            stacklevel=2,
+        )
     tail = (1 - confidence) / 2
     lo, hi = np.quantile(values, [tail, 1 - tail])
     return float(lo), float(hi)
@@ -213,6 +220,8 @@ def mcnemar_exact(a_right, b_right) -> dict:
             f"a_right and b_right have different lengths ({a.size} and {b.size}): "
             "both models must be scored on the same rows"
         )
+    if a.size == 0:
+        raise ValueError("a_right and b_right are empty: there are no rows to compare on")
     a_only, b_only = int(np.sum(a & ~b)), int(np.sum(~a & b))
     if a_only + b_only == 0:
         p_value = 1.0

@@ -88,3 +88,18 @@ def test_exclude_names_a_photo_that_is_not_there_in_one_line(tmp_path, text, mes
     assert str(error.value).startswith(message) and "\n" not in str(error.value)
     with pytest.raises(TutorialError, match="--exclude: cannot read"):
         labels.kept_for_training(tmp_path / "missing.txt", train, train, tmp_path)
+
+
+def test_a_run_before_on_other_test_photos_is_one_line_not_a_traceback(tmp_path):
+    """--exclude compares with the run before; when that run scored other photos, the outputs
+    are saved all the same and the comparison is one line that says why not."""
+    header = "id,actual,predicted\n"
+    before = tmp_path / "before.csv"
+    before.write_text(header + "cats/1.jpg,cats,cats\ncats/2.jpg,cats,dogs\n")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "test_predictions.csv").write_text(header + "dogs/9.jpg,dogs,dogs\n")
+    said = labels.against_run_before(before, tmp_path / "run")
+    assert said.startswith("this run is not compared with the run before: ")
+    assert len(said.splitlines()) == 1
+    (tmp_path / "run" / "test_predictions.csv").write_text(before.read_text())
+    assert "McNemar" in labels.against_run_before(before, tmp_path / "run")

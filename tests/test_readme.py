@@ -13,6 +13,14 @@ MEASUREMENTS = ROOT / "docs" / "measurements.md"
 SCRIPTS = {
     "Chapter 1": ("### The steps\n", ROOT / "1_artificial_neural_networks" / "ann.py"),
     "Chapter 2": ("### The steps\n", ROOT / "2_convolutional_neural_networks" / "cnn.py"),
+    "Chapter 1, theory": (
+        "### How the ANN learns\n",
+        ROOT / "1_artificial_neural_networks" / "how_ann_learns.py",
+    ),
+    "Chapter 2, theory": (
+        "### How the CNN sees\n",
+        ROOT / "2_convolutional_neural_networks" / "how_cnn_sees.py",
+    ),
     "Chapter 2, pretrained": (
         "### The steps of the pretrained lesson\n",
         ROOT / "2_convolutional_neural_networks" / "transfer_learning.py",
@@ -68,8 +76,18 @@ def test_each_script_starts_its_lesson_within_60_lines():
 
 
 def test_the_readme_reads_in_one_sitting():
-    """Three lessons and the metrics chapter; reference detail lives in docs/."""
-    assert len(README.read_text().splitlines()) <= 660
+    """Five lessons and the metrics chapter; reference detail lives in docs/."""
+    assert len(README.read_text().splitlines()) <= 600
+
+
+def test_the_theory_lessons_teach_the_courses_steps_in_its_order():
+    """How an ANN learns: the course's seven steps; how a CNN is built: its four, in order."""
+    text = README.read_text()
+    ann = [name for _, name in readme_steps(chapter(text, "Chapter 1"), "### How the ANN learns\n")]
+    cnn = [name for _, name in readme_steps(chapter(text, "Chapter 2"), "### How the CNN sees\n")]
+    assert len(ann) == 7 and ann[0].startswith("initialise") and ann[-1] == "epochs"
+    assert ["forward propagation", "the error"] == ann[2:4] and "back-propagation" in ann[4]
+    assert cnn == ["convolution", "max pooling", "flattening", "full connection"]
 
 
 def anchors(text: str) -> set[str]:

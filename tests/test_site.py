@@ -21,6 +21,12 @@ SCREENSHOTS = ROOT / "build" / "site-screenshots"
 CHAPTERS = {
     "1_artificial_neural_networks/ann.html": ("ann", 17, {9: 1, 13: 2, 15: 1, 16: 1, 17: 1}),
     "2_convolutional_neural_networks/cnn.html": ("cnn", 9, {5: 1, 6: 1, 7: 2, 8: 1}),
+    "1_artificial_neural_networks/how_ann_learns.html": (
+        "how-ann-learns",
+        7,
+        {1: 1, 5: 1, 6: 1, 7: 2},
+    ),
+    "2_convolutional_neural_networks/how_cnn_sees.html": ("how-cnn-sees", 4, {1: 2, 2: 2, 4: 1}),
     "2_convolutional_neural_networks/transfer_learning.html": (
         "transfer-learning",
         10,
@@ -202,7 +208,13 @@ def test_no_code_or_output_is_cut_off_at_1280_px(path, site, browser):
 
 @pytest.mark.parametrize(
     ("words", "page_name"),
-    [("dropout", "ann.html"), ("Grad-CAM", "cnn.html"), ("frozen", "transfer_learning.html")],
+    [
+        ("dropout", "ann.html"),
+        ("Grad-CAM", "cnn.html"),
+        ("frozen", "transfer_learning.html"),
+        ("back-propagation", "how_ann_learns.html"),
+        ("Sobel", "how_cnn_sees.html"),
+    ],
 )
 def test_the_search_finds_a_step_by_its_words(words, page_name, site, browser):
     page = browser.new_page()

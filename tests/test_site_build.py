@@ -50,8 +50,8 @@ def test_links_lead_to_the_sites_pages(tmp_path):
     assert "](2_convolutional_neural_networks/cnn.ipynb)" in home
     assert "](confusion_metrics/__init__.py)" in home  # a folder: its module
     assert "](docs/measurements.md#" in home and "](https://" in home  # left as they were
-    build_site.markdown_page(ROOT / "docs" / "own_table.md", tmp_path / "docs" / "own_table.md")
-    page = (tmp_path / "docs" / "own_table.md").read_text()
+    build_site.markdown_page(ROOT / "docs" / "how_sure.md", tmp_path / "docs" / "how_sure.md")
+    page = (tmp_path / "docs" / "how_sure.md").read_text()
     assert "](../index.md#" in page and "README.md" not in page
 
 
@@ -71,3 +71,15 @@ def test_without_the_data_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("make site: no churn data at ")
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_every_lesson_page_finds_the_readmes_words_for_each_of_its_steps():
+    """After the words that introduce a list (the theory lessons have some), each step's item."""
+    counts = {"ann": 17, "how_ann_learns": 7, "cnn": 9, "transfer_learning": 10, "how_cnn_sees": 4}
+    for name, (_, _, where) in build_site.CHAPTERS.items():
+        words = build_site.readme_steps(*where)
+        assert sorted(words) == list(range(1, counts[name] + 1)), name
+        assert all(len(said) > 30 for said in words.values()), name
+    assert build_site.readme_steps("## Chapter 2", "### How the CNN sees\n")[1].startswith(
+        "**Convolution**"
+    )

@@ -21,14 +21,16 @@ PLAIN = {"DLP_PLAIN_KERAS": "1"}
 def test_every_speed_change_in_effect_is_named_and_counted():
     changes = startup.speed_changes()
     patches = [f"patch: Keras' {name}" for name in startup.PATCHES]
+    fused = []  # PyTorch's fused epoch, where the torch and Keras installed are those it fits
+    if chosen() == "torch":
+        from tutorial_support.backends import torch_private
+
+        if torch_private.unavailable() is None:
+            fused = ["fused epoch: chapter 1's stacked networks (backends/fused.py)"]
     expected = {
         "tensorflow": [],
         "jax": [f"XLA_FLAGS={startup.YNNPACK_DOTS}", *patches],
-        "torch": [
-            *patches,
-            "fused epoch: chapter 1's stacked networks (backends/fused.py)",
-            "glibc malloc keeps freed blocks of up to 32 MiB (mallopt)",
-        ],
+        "torch": [*patches, *fused, "glibc malloc keeps freed blocks of up to 32 MiB (mallopt)"],
     }[chosen()]
     assert changes == expected
     assert runtime.backend()["speed_changes"] == changes
@@ -59,10 +61,12 @@ def test_the_switch_turns_every_change_off(monkeypatch):
         from tutorial_support.backends import torch_private
 
         torch_private.unavailable.cache_clear()
+        torch_private.fused_adam_unavailable.cache_clear()
         try:
             assert torch_private.unavailable() == "DLP_PLAIN_KERAS=1"
         finally:
             torch_private.unavailable.cache_clear()
+            torch_private.fused_adam_unavailable.cache_clear()
 
 
 def test_the_fused_epoch_falls_back_to_keras_with_one_line_where_it_does_not_fit(
@@ -74,8 +78,10 @@ def test_the_fused_epoch_falls_back_to_keras_with_one_line_where_it_does_not_fit
         pytest.skip("PyTorch's fused epoch (make test BACKEND=torch)")
     from tutorial_support.backends import fused, torch_private
 
-    assert torch_private.unavailable() is None
+    if torch_private.unavailable() is not None:
+        pytest.skip(f"the fused epoch is off here already ({torch_private.unavailable()})")
     torch_private.unavailable.cache_clear()
+    torch_private.fused_adam_unavailable.cache_clear()
     monkeypatch.setattr(torch_private, "TESTED_TORCH", ("1.0.",))
     try:
         reason = torch_private.unavailable()
@@ -87,8 +93,13 @@ def test_the_fused_epoch_falls_back_to_keras_with_one_line_where_it_does_not_fit
         assert (
             fused.fused_epoch(model, runtime.keras.optimizers.Adam(), [[0.0]], [0.0], False) is None
         )
+        # nor does the Adam patch call torch's fused kernel there
+        from tutorial_support.backends import torch_patches
+
+        assert "_parallel_update_step" not in [name for _, name, *_ in torch_patches.patches()]
     finally:
         torch_private.unavailable.cache_clear()
+        torch_private.fused_adam_unavailable.cache_clear()
         torch_private.off.cache_clear()
     printed = capsys.readouterr().out.splitlines()
     assert printed == [
@@ -129,3 +140,52 @@ def test_plain_keras_runs_chapter_2_without_any_change(tmp_path):
     flags = ["--data", tmp_path / "data", "--cache-dir", tmp_path / "cache", *QUICK]
     result = run_cnn(*flags, "--output-dir", out, env=PLAIN)
     assert plain_run(result, out)["test"]["confusion_matrix"]
+
+
+def test_the_speed_layers_modules_import_in_any_order():
+    """torch_private first, then the fused epoch: no import cycle through startup.py (which
+    imports the patches, which import torch_private)."""
+    import subprocess
+    import sys
+
+    from conftest import script_environment
+
+    if chosen() != "torch":
+        pytest.skip("PyTorch's modules (make test BACKEND=torch)")
+    code = (
+        "from tutorial_support.backends import torch_private\n"
+        "from tutorial_support.backends import fused, epochs\n"
+        "print(torch_private.unavailable())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=script_environment()
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "None"
+
+
+def test_the_requirements_admit_only_the_versions_the_speed_layer_was_tested_on():
+    """backends/tested.py is the one place; each requirements file's range agrees with it."""
+    import re
+
+    from conftest import ROOT
+    from tutorial_support.backends import tested
+
+    ranges = {
+        "keras": ("requirements-common.txt", tested.KERAS),
+        "jax": ("requirements-jax.txt", tested.JAXLIB),
+        "torch": ("requirements-torch.txt", tested.TORCH),
+    }
+    for package, (file, versions) in ranges.items():
+        line = re.search(rf"^{package}([<>=~!,.\d]+)", (ROOT / file).read_text(), re.M)
+        assert line, f"{file} names no {package}"
+        (minor,) = versions  # "2.13."
+        assert line.group(1) == f">={minor.rstrip('.')},<{_next_minor(minor)}", (
+            file,
+            line.group(0),
+        )
+
+
+def _next_minor(version: str) -> str:
+    major, minor = version.rstrip(".").split(".")
+    return f"{major}.{int(minor) + 1}"

@@ -5,7 +5,6 @@ import json
 import math
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -200,13 +199,17 @@ def test_bootstrap_of_accuracy_is_close_to_wilson():
     )
 
 
-def test_bootstrap_skips_resamples_with_one_class_silently():
+def test_bootstrap_skips_resamples_with_one_class_and_says_how_many():
     y = np.array([0] * 9 + [1])
     scores = np.linspace(0, 1, 10)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        ours = cmx.bootstrap_interval(cmx.roc_auc, y, scores, 100)  # raises on one class
-        sklearns = cmx.bootstrap_interval(roc_auc_score, y, scores, 100)  # warns, returns NaN
+    # a resample of these 10 rows without the single positive has no ROC AUC
+    with pytest.warns(UserWarning, match=r"undefined on \d+ of 100 resamples") as said:
+        ours = cmx.bootstrap_interval(cmx.roc_auc, y, scores, 100, seed=0)  # raises on one class
+    with pytest.warns(UserWarning, match=r"undefined on \d+ of 100 resamples") as also:
+        sklearns = cmx.bootstrap_interval(roc_auc_score, y, scores, 100, seed=0)  # NaN
+    counted = [int(str(w.message).split("undefined on ")[1].split(" ")[0]) for w in said]
+    assert counted == [int(str(w.message).split("undefined on ")[1].split(" ")[0]) for w in also]
+    assert 10 < counted[0] < 60  # about (9/10)^10 = 35 % of resamples hold no positive
     assert 0 <= ours[0] <= ours[1] <= 1
     assert sklearns == pytest.approx(ours)
     with pytest.raises(ValueError, match="no positive sample"):  # undefined on the data itself
@@ -273,6 +276,8 @@ def test_mcnemar_edges():
         cmx.mcnemar_exact([True, True, False], [True, False])
     with pytest.raises(ValueError, match="True/False"):
         cmx.mcnemar_exact([0, 1, 2], [0, 1, 1])
+    with pytest.raises(ValueError, match="empty: there are no rows to compare on"):
+        cmx.mcnemar_exact([], [])
 
 
 # --- corrected_resampled_ttest and cv_mean_interval ----------------------------------------------

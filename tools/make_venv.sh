@@ -12,9 +12,9 @@
 set -u
 # widen when a backend ships wheels for a newer Python
 case "${BACKEND:-tensorflow}" in
-    jax) SUPPORTED="3.11 3.12 3.13 3.14"; RANGE="3.11-3.14"; TENSORFLOW="JAX 0.10-0.12"
+    jax) SUPPORTED="3.11 3.12 3.13 3.14"; RANGE="3.11-3.14"; TENSORFLOW="JAX 0.10"
          REQUIREMENTS=requirements-jax.txt ;;
-    torch) SUPPORTED="3.10 3.11 3.12 3.13 3.14"; RANGE="3.10-3.14"; TENSORFLOW="PyTorch 2.13-2.15"
+    torch) SUPPORTED="3.10 3.11 3.12 3.13 3.14"; RANGE="3.10-3.14"; TENSORFLOW="PyTorch 2.13"
            REQUIREMENTS=requirements-torch.txt ;;
     *) SUPPORTED="3.10 3.11 3.12 3.13"; RANGE="3.10-3.13"; TENSORFLOW="TensorFlow 2.21"
        REQUIREMENTS=requirements.txt ;;

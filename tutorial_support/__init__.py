@@ -1,5 +1,5 @@
-"""The plumbing of ann.py, cnn.py and transfer_learning.py, so that the scripts stay about deep
-learning.
+"""The plumbing of ann.py, cnn.py, transfer_learning.py and the theory lessons (how_ann_learns.py,
+how_cnn_sees.py), so that the scripts stay about deep learning.
 
 A map of every module, room by room. No chapter's room imports the other chapter's.
 
@@ -11,11 +11,13 @@ A map of every module, room by room. No chapter's room imports the other chapter
     ``torch_private``  what the PyTorch speed-ups read of Keras' and torch's private state,
                    checked; Keras' Adam as torch's fused kernel
     ``patches``    a few of Keras' own operations, faster on one backend: when they apply
+    ``tested``     the Keras, jaxlib and torch versions the speed layer was tested on
     ``jax_patches``    JAX's: max pooling without select_and_scatter, a 2-D affine_transform,
                    the depthwise convolution as shifted products
     ``torch_patches``  PyTorch's: convolution and pooling without copies, a batched
                    affine_transform
-    ``gradients``  the gradient Grad-CAM needs (GradientTape, jax.grad, torch.autograd)
+    ``gradients``  the gradients Grad-CAM needs, and a loss's gradient for each weight
+                   (GradientTape, jax.grad, torch.autograd)
     ``batches``    chapter 2's batches: tf.data under TensorFlow, a PyDataset elsewhere
     Everywhere else speaks ``keras.ops``; only ``cnn/distributed`` (tf.distribute) is
     TensorFlow's alone.
@@ -41,6 +43,8 @@ A map of every module, room by room. No chapter's room imports the other chapter
     ``customers``  step 8: what a run saves of its table, one row from readable fields,
                    the verdict, ``--predict-only``
     ``reports``    what ann.py prints: decisions, cross-validation, the comparison, groups
+    ``learning``   how_ann_learns.py's data (ann.py's steps 1-4 in one call), weights as
+                   NumPy arrays, its figures and flags
 
 ``fast/``: Keras' fit, faster, for chapter 1's small networks
     ``training``          ``fit`` and ``predict_probabilities``: ``model.fit`` and
@@ -67,6 +71,8 @@ A map of every module, room by room. No chapter's room imports the other chapter
     ``imagenet_weights``   those weights: the pip package's file, checked and read without torch
     ``transfer``      the pretrained network: its base, features computed once, fine-tuning,
                       what ImageNet's own head says
+    ``seeing``        how_cnn_sees.py's network (cnn.py's saved weights, or trained briefly),
+                      each layer's outputs, shifted photos, its figures and flags
 """
 
 import importlib.util as _util

@@ -51,6 +51,11 @@ CHAPTERS = {
         "--epochs 2 --improved-epochs 2 --folds 3",
         ("## Chapter 1", "### The steps\n"),
     ),
+    "how_ann_learns": (
+        ROOT / "1_artificial_neural_networks" / "how_ann_learns.py",
+        "--epochs 2 --sgd-epochs 2",
+        ("## Chapter 1", "### How the ANN learns\n"),
+    ),
     "cnn": (
         ROOT / "2_convolutional_neural_networks" / "cnn.py",
         "--epochs 2 --image-size 32 --mixed-precision off",
@@ -60,6 +65,11 @@ CHAPTERS = {
         ROOT / "2_convolutional_neural_networks" / "transfer_learning.py",
         "--epochs 2 --image-size 32",
         ("## Chapter 2", "### The steps of the pretrained lesson\n"),
+    ),
+    "how_cnn_sees": (
+        ROOT / "2_convolutional_neural_networks" / "how_cnn_sees.py",
+        "--epochs 0",
+        ("## Chapter 2", "### How the CNN sees\n"),
     ),
 }
 STEP = re.compile(r"Step (\d+): ")
@@ -180,10 +190,12 @@ def merged_streams(outputs: list) -> list:
 
 def readme_steps(chapter_heading: str, list_heading: str) -> dict[int, str]:
     """The README's words for each step of a lesson: the items of the numbered list under
-    ``list_heading`` in the chapter that starts at ``chapter_heading``, by number."""
+    ``list_heading`` in the chapter that starts at ``chapter_heading`` (after the words that
+    introduce it, if any), by number."""
     text = (ROOT / "README.md").read_text()
     chapter = text[text.index(chapter_heading) :]
-    listed = chapter[chapter.index(list_heading) + len(list_heading) :].lstrip("\n")
+    listed = chapter[chapter.index(list_heading) + len(list_heading) :]
+    listed = listed[ITEM.search(listed).start() :]  # from the list's first item
     steps: dict[int, list[str]] = {}
     for line in listed.splitlines():
         item = ITEM.match(line)

@@ -18,23 +18,21 @@
   multiplies by the channel's index) send the batch to Keras' own function, and so do other
   interpolations and fill modes. No upstream issue tracks this yet; delete the patch when Keras' JAX
   ``affine_transform`` interpolates in two dimensions.
-- Depthwise convolution (the pretrained lesson's EfficientNet-Lite0: 3 x 3 and 5 x 5, strides 1
-  and 2): Keras hands it to ``lax.conv_general_dilated`` with a group per channel, and XLA:CPU runs
-  that as a general convolution, slowly. One 3 x 3 convolution of 32 maps of 56 x 56 x 144 on a
-  2-core Intel Xeon (AVX-512): 998 ms with startup.py's YNNPACK (508 ms without), 2.3 s with its
-  gradients. Written as the sum of the kernel's 9 shifted products (strided slices at stride 2),
-  which XLA computes in one pass over the maps: 59 ms, 105 ms with its gradients. The base's
-  features for a batch of 32 photos at 224 x 224: 5.3 s -> 0.32 s (without YNNPACK 3.7 s ->
-  0.66 s), about TensorFlow's speed; a fine-tuning step, the top third of the base training:
-  8.2 s -> 0.70 s. The gradients are written out (a custom VJP): the input's is the same kind of
-  sum, the gradient spread over the input's grid times the flipped kernel (JAX's differentiation
-  of the slices made a pad of the whole gradient per kernel position: 300 ms for one of block 6's
-  5 x 5 layers), the kernel's one pass with a sum per kernel position (JAX's: one pass over the
-  batch for each). Float32 sums in another order: Keras' own numbers to float32's rounding (the
-  base's features: 4e-7 of the largest apart), each as close to a float64 answer. For
-  channels_last, 2-D, float32 on a CPU, dilation 1, "valid" or "same" (padded as lax pads), any
-  stride and depth multiplier; anything else goes to Keras' own function. No forward-mode
-  differentiation (``jax.jvp``; Keras uses none). No upstream issue tracks XLA:CPU's grouped
+- Depthwise convolution (the pretrained lesson's EfficientNet-Lite0: 3 x 3 and 5 x 5, strides 1 and
+  2): Keras hands it to ``lax.conv_general_dilated`` with a group per channel, and XLA:CPU runs that
+  as a general convolution, slowly. Written as the sum of the kernel's 9 shifted products (strided
+  slices at stride 2), which XLA computes in one pass over the maps. The base's features for a batch
+  of 32 photos at 224 x 224, and a fine-tuning step (the top third of the base training), each many
+  times faster, about TensorFlow's speed: docs/measurements.md, "JAX: the depthwise convolution
+  patch" (benchmarks/bench_jax_depthwise.py) has the times. The gradients are written out (a custom
+  VJP): the input's is the same kind of sum, the gradient spread over the input's grid times the
+  flipped kernel (JAX's differentiation of the slices made a pad of the whole gradient per kernel
+  position: 300 ms for one of block 6's 5 x 5 layers), the kernel's one pass with a sum per kernel
+  position (JAX's: one pass over the batch for each). Float32 sums in another order: Keras' own
+  numbers to float32's rounding (the base's features: 4e-7 of the largest apart), each as close to a
+  float64 answer. For channels_last, 2-D, float32 on a CPU, dilation 1, "valid" or "same" (padded as
+  lax pads), any stride and depth multiplier; anything else goes to Keras' own function. No forward-
+  mode differentiation (``jax.jvp``; Keras uses none). No upstream issue tracks XLA:CPU's grouped
   convolution (jax-ml/jax#13800 is its slow gradient on GPUs); delete the patch when it is fast.
 """
 

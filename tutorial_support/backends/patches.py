@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import inspect
 
+from tutorial_support.backends import tested
 from tutorial_support.backends.choice import chosen, plain_keras
 
-TESTED_KERAS = ("3.15.",)
+TESTED_KERAS = tested.KERAS
 
 
 def install(module, name: str, expected: list[str], patch) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
+from tutorial_support.backends import tested
 from tutorial_support.backends.choice import PLAIN_KERAS, chosen, label, plain_keras
 
 # TensorFlow's C++ logging kept to errors (read when TensorFlow is imported)
@@ -40,7 +41,7 @@ def _import_tensorflow_quietly():
 
 
 YNNPACK_DOTS = "--xla_cpu_experimental_ynn_fusion_type=dot"
-TESTED_JAXLIB = ("0.10.",)  # a flag XLA does not know stops the program: only where tested
+TESTED_JAXLIB = tested.JAXLIB  # a flag XLA does not know stops the program: only where tested
 
 
 def _xla_cpu_uses_ynnpack() -> bool:

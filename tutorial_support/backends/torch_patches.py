@@ -49,6 +49,7 @@ from keras.src.backend.torch.core import convert_to_tensor
 from keras.src.backend.torch.optimizers import torch_adam
 from keras.src.layers.convolutional import base_conv
 
+from tutorial_support.backends import torch_private
 from tutorial_support.backends.torch_private import keras_adam_step
 
 CONV = ["inputs", "kernel", "strides", "padding", "data_format", "dilation_rate"]
@@ -201,12 +202,14 @@ def _fused_adam(original):
 
 
 def patches() -> list[tuple]:
-    """(module, name, signature, patch) of each PyTorch patch, for patches.apply()."""
+    """(module, name, signature, patch) of each PyTorch patch, for patches.apply(). Adam's calls
+    torch's fused kernel: only on the torch it was tested on, with the schema it calls."""
+    adam = torch_private.fused_adam_unavailable() is None
     return [
         (nn, "conv", CONV, _conv_without_copies),
         (nn, "max_pool", POOL, _pool_without_copies),
         (nn, "average_pool", POOL, _pool_without_copies),
         (image, "affine_transform", AFFINE, _batched_affine_transform),
-        (torch_adam.Adam, "_parallel_update_step", ADAM, _fused_adam),
+        *([(torch_adam.Adam, "_parallel_update_step", ADAM, _fused_adam)] if adam else []),
         (base_conv.BaseConv, "call", LAYER_CALL, _conv_layer_with_its_bias),
     ]

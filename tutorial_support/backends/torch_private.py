@@ -14,19 +14,20 @@ from __future__ import annotations
 import functools
 import inspect
 
+from tutorial_support.backends import tested
 from tutorial_support.backends.choice import PLAIN_KERAS, plain_keras
-from tutorial_support.backends.patches import TESTED_KERAS
-from tutorial_support.backends.startup import keras
 
-TESTED_TORCH = ("2.13.",)
+TESTED_KERAS, TESTED_TORCH = tested.KERAS, tested.TORCH
 # what it calls, with the parameters it passes
 FUSED_ADAM = {"lr", "beta1", "beta2", "weight_decay", "eps", "amsgrad", "maximize"}
 OPTIMIZER_READS = ("_learning_rate", "_get_variable_index", "_velocities", "_momentums")
 
 
 @functools.cache
-def unavailable() -> str | None:
-    """Why the fused epoch cannot run here (one phrase), or None where it can."""
+def fused_adam_unavailable() -> str | None:
+    """Why torch's fused Adam kernel cannot stand in for Keras' Adam here (one phrase), or None:
+    the Adam patch (torch_patches.py) and the fused epoch both ask."""
+    import keras  # started by startup.py, which imports this module: not imported from there
     import torch
 
     if plain_keras():
@@ -39,6 +40,17 @@ def unavailable() -> str | None:
     schema = getattr(getattr(fused_adam, "default", None), "_schema", None)
     if schema is None or not FUSED_ADAM <= {argument.name for argument in schema.arguments}:
         return "torch._fused_adam_ is not there with the parameters it passes"
+    return None
+
+
+@functools.cache
+def unavailable() -> str | None:
+    """Why the fused epoch cannot run here (one phrase), or None where it can."""
+    import keras
+
+    reason = fused_adam_unavailable()
+    if reason:
+        return reason
     index = getattr(keras.optimizers.Optimizer, "_get_variable_index", None)
     if index is None or list(inspect.signature(index).parameters) != ["self", "variable"]:
         return "Keras' optimizers no longer have _get_variable_index(variable)"

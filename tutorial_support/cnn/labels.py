@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
-from confusion_metrics.compare import compare
+from confusion_metrics.compare import CompareError, compare
 from tutorial_support.cnn import figures, reports
 from tutorial_support.cnn.images import ImageSet
 from tutorial_support.common.errors import TutorialError
@@ -177,5 +177,9 @@ def previous_predictions(output_dir: Path) -> Path | None:
 
 def against_run_before(before: Path, output_dir: Path) -> str:
     """--exclude: this run (B) against the run before (A), on the same test photos, as
-    `python -m confusion_metrics compare` prints it."""
-    return "this run (B) against the run before (A):\n" + compare(before, output_dir)
+    `python -m confusion_metrics compare` prints it. Runs that cannot be compared (the run
+    before used other test photos) get one line that says why: this run's outputs are saved."""
+    try:
+        return "this run (B) against the run before (A):\n" + compare(before, output_dir)
+    except CompareError as error:
+        return f"this run is not compared with the run before: {error}"

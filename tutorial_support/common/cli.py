@@ -160,3 +160,18 @@ def check_writable_folder(folder: Path, flag: str) -> None:
         raise TutorialError(
             f"{flag} {folder}: cannot write in {parent}; choose a folder you can write in"
         )
+
+
+def read_lesson_flags(
+    settings: str, description: str, output_dir: Path, flags: dict
+) -> argparse.Namespace:
+    """The flags of a lesson that needs only a few of its own (``{"--name": add_argument's
+    options}``) besides every script's: the SETTINGS cell's, then the command line's; a bad one
+    stops with one line and exit status 2."""
+    from tutorial_support.common.errors import report_errors_in_one_line
+
+    report_errors_in_one_line()
+    parser = base_parser(description, default_output_dir=output_dir)
+    for name, options in flags.items():
+        parser.add_argument(name, **options)
+    return parser.parse_args(command_line(settings))

@@ -82,6 +82,13 @@ def seed_everything(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
+def start(seed: int) -> StepTimer:
+    """A lesson's start: the device line printed, everything seeded, and its clock started."""
+    print(setup_device())
+    seed_everything(seed)
+    return StepTimer()
+
+
 class StepTimer:
     """Records how long each named step took, for the summary at the end of a run."""
 

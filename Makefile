@@ -1,4 +1,5 @@
-# The tutorial's commands. Each creates .venv from requirements.txt on first use.
+# The tutorial's commands. Each creates .venv from requirements.txt (a lock: exact versions) on
+# first use.
 #   make ann      train and evaluate the churn ANN (1_artificial_neural_networks/ann.py)
 #   make cnn      train and evaluate the cats-vs-dogs CNN (2_convolutional_neural_networks/cnn.py)
 #   make transfer the same photos on a network pretrained on ImageNet (.../transfer_learning.py)
@@ -12,8 +13,11 @@
 #                 docs/ and each chapter run as a notebook (cached; ARGS=--quick for short runs);
 #                 make test-site builds it and tests it in a browser (Debian's chromium)
 #   make lint     check the code's format and lint it (ruff; make format rewrites it)
+#   make lock     write the locks (requirements*.txt) anew from the ranges (requirements*.in), with uv
+#   make newest   throwaway virtualenvs at the newest releases of Keras, JAX and PyTorch: which speed
+#                 changes would turn off, and what fails (tools/newest.py)
 # Options: BACKEND=jax or BACKEND=torch runs Keras on JAX or PyTorch, in .venv-jax or .venv-torch
-# (from requirements-jax.txt, requirements-torch.txt; TensorFlow, in .venv, is the default);
+# (from the locks requirements-jax.txt, requirements-torch.txt; TensorFlow, in .venv, is the default);
 # ARGS="--epochs 10" passes flags to a script; GPU=1 installs TensorFlow's NVIDIA GPU build
 # (Linux); DLP_DATA_DIR=folder uses a local copy of the data; PYTHON=/path/to/python3.13 chooses
 # the Python (otherwise tools/make_venv.sh finds one that the backend supports, or fetches one
@@ -34,11 +38,12 @@ STAMP := $(VENV)/.installed$(if $(GPU),-gpu)
 # under JAX and PyTorch, the tests that CI runs there (the full suite is TensorFlow's)
 TESTS := $(if $(TENSORFLOW),,-m backends)
 
-.PHONY: ann cnn transfer ann-theory cnn-theory test bench notebooks site test-site lint format venv clean
+.PHONY: ann cnn transfer ann-theory cnn-theory test bench notebooks site test-site lint format venv clean \
+	lock newest
 
 venv: $(STAMP)
 
-$(STAMP): $(REQUIREMENTS) requirements-common.txt pyproject.toml tools/make_venv.sh
+$(STAMP): $(REQUIREMENTS) pyproject.toml tools/make_venv.sh
 	@sh tools/make_venv.sh $(VENV) $@
 
 ann: $(STAMP)
@@ -104,5 +109,12 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# the locks, from the ranges (tools/lock.sh says how and why so)
+lock:
+	sh tools/lock.sh
+
+newest:
+	python3 tools/newest.py $(ARGS)
+
 clean:
-	rm -rf .venv .venv-jax .venv-torch .pytest_cache .hypothesis
+	rm -rf .venv .venv-jax .venv-torch .venv-lock .pytest_cache .hypothesis

@@ -47,7 +47,7 @@ def test_only_an_unsupported_python_gives_a_short_message(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert (
         lines[0]
-        == "No Python that TensorFlow 2.21 supports (3.10-3.13) was found; python3 is Python 3.14."
+        == "No Python that TensorFlow 2.21 supports (3.11-3.13) was found; python3 is Python 3.14."
     )
     for way in (
         "uv python install 3.13",
@@ -68,7 +68,7 @@ def test_python_3_14_alone_is_offered_to_jax_and_pytorch(tmp_path):
     assert refused.stderr.splitlines()[1] == (
         "JAX and PyTorch support Python 3.14: make ann BACKEND=jax (or BACKEND=torch) uses it."
     )
-    for backend, supports in (("jax", "JAX 0.10 supports 3.11-3.14"), ("torch", "3.10-3.14")):
+    for backend, supports in (("jax", "JAX 0.10 supports 3.11-3.14"), ("torch", "3.11-3.14")):
         environment = {"PATH": str(tmp_path / "bin"), "HOME": str(tmp_path), "BACKEND": backend}
         chosen = subprocess.run(
             ["/bin/sh", str(MAKE_VENV), "--check", str(tmp_path / f".venv-{backend}")],
@@ -90,7 +90,7 @@ def test_a_supported_python_beside_an_unsupported_python3_is_chosen(tmp_path):
     stand_in(tmp_path / "bin", "python3.13", exit_status=127)
     result = choose(tmp_path, "--check", str(tmp_path / ".venv"))
     assert result.returncode == 0, result.stderr
-    assert result.stderr.strip() == f"Python 3.11 ({eleven}); TensorFlow 2.21 supports 3.10-3.13"
+    assert result.stderr.strip() == f"Python 3.11 ({eleven}); TensorFlow 2.21 supports 3.11-3.13"
 
 
 def test_python_given_wins_and_is_checked(tmp_path):
@@ -109,7 +109,7 @@ def test_an_existing_venv_with_an_unsupported_python_is_noticed(tmp_path):
     result = choose(tmp_path, "--check", str(tmp_path / ".venv"))
     assert result.returncode == 2
     assert (
-        ".venv was made with Python 3.14, which TensorFlow 2.21 does not support (3.10-3.13)"
+        ".venv was made with Python 3.14, which TensorFlow 2.21 does not support (3.11-3.13)"
         in result.stderr
     )
     assert "make clean" in result.stderr
@@ -178,3 +178,19 @@ def test_not_installed_gives_one_line(bare_python, script, extra_path, missing):
             "or pip install -r requirements.txt"
         )
     assert result.stderr.strip() == f"error: {python} has no {missing}: run {fix}"
+
+
+def test_python_3_10_is_refused_since_keras_3_15_needs_3_11(tmp_path):
+    stand_in(tmp_path / "bin", "python3", "3.10")
+    for backend in ("tensorflow", "jax", "torch"):
+        environment = {"PATH": str(tmp_path / "bin"), "HOME": str(tmp_path), "BACKEND": backend}
+        result = subprocess.run(
+            ["/bin/sh", str(MAKE_VENV), "--check", str(tmp_path / ".venv")],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=environment,
+            timeout=60,
+        )
+        assert result.returncode == 2, (backend, result.stderr)
+        assert "python3 is Python 3.10" in result.stderr.splitlines()[0]

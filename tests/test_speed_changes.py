@@ -165,25 +165,32 @@ def test_the_speed_layers_modules_import_in_any_order():
 
 
 def test_the_requirements_admit_only_the_versions_the_speed_layer_was_tested_on():
-    """backends/tested.py is the one place; each requirements file's range agrees with it."""
+    """backends/tested.py is the one place: each intent's range (requirements*.in) and each lock
+    (requirements*.txt, what make installs) agree with it."""
     import re
 
     from conftest import ROOT
     from tutorial_support.backends import tested
 
-    ranges = {
-        "keras": ("requirements-common.txt", tested.KERAS),
-        "jax": ("requirements-jax.txt", tested.JAXLIB),
-        "torch": ("requirements-torch.txt", tested.TORCH),
+    checked = {
+        "keras": (
+            ["requirements.txt", "requirements-jax.txt", "requirements-torch.txt"],
+            tested.KERAS,
+        ),
+        "jax": (["requirements-jax.txt"], tested.JAXLIB),
+        "jaxlib": (["requirements-jax.txt"], tested.JAXLIB),
+        "torch": (["requirements-torch.txt"], tested.TORCH),
     }
-    for package, (file, versions) in ranges.items():
-        line = re.search(rf"^{package}([<>=~!,.\d]+)", (ROOT / file).read_text(), re.M)
-        assert line, f"{file} names no {package}"
+    for package, (locks, versions) in checked.items():
         (minor,) = versions  # "2.13."
-        assert line.group(1) == f">={minor.rstrip('.')},<{_next_minor(minor)}", (
-            file,
-            line.group(0),
-        )
+        for lock in locks:
+            pins = re.findall(rf"^{package}==([\d.]+)", (ROOT / lock).read_text(), re.M)
+            assert pins and all(pin.startswith(minor) for pin in pins), (lock, package, pins)
+    for package, intent in (("keras", "common"), ("jax", "jax"), ("torch", "torch")):
+        (minor,) = checked[package][1]
+        text = (ROOT / f"requirements-{intent}.in").read_text()
+        line = re.search(rf"^{package}([<>=~!,.\d]+)", text, re.M)
+        assert line and line.group(1) == f">={minor.rstrip('.')},<{_next_minor(minor)}", intent
 
 
 def _next_minor(version: str) -> str:

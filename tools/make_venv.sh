@@ -6,7 +6,8 @@
 #
 # BACKEND=tensorflow (the default; requirements.txt), jax (requirements-jax.txt) or torch
 # (requirements-torch.txt). The Python: $PYTHON when given; else the first of python3.14 ...
-# python3.10, python3 whose version, asked by running it, the backend supports; else, where uv
+# python3.11, python3 whose version, asked by running it, the backend supports (Keras 3.15 needs
+# 3.11 or newer); else, where uv
 # is on the PATH, a Python 3.13 that uv fetches. Otherwise a short message and exit status 2,
 # with nothing left in VENV. GPU=1 also installs TensorFlow's NVIDIA GPU build.
 set -u
@@ -14,9 +15,9 @@ set -u
 case "${BACKEND:-tensorflow}" in
     jax) SUPPORTED="3.11 3.12 3.13 3.14"; RANGE="3.11-3.14"; TENSORFLOW="JAX 0.10"
          REQUIREMENTS=requirements-jax.txt ;;
-    torch) SUPPORTED="3.10 3.11 3.12 3.13 3.14"; RANGE="3.10-3.14"; TENSORFLOW="PyTorch 2.13"
+    torch) SUPPORTED="3.11 3.12 3.13 3.14"; RANGE="3.11-3.14"; TENSORFLOW="PyTorch 2.13"
            REQUIREMENTS=requirements-torch.txt ;;
-    *) SUPPORTED="3.10 3.11 3.12 3.13"; RANGE="3.10-3.13"; TENSORFLOW="TensorFlow 2.21"
+    *) SUPPORTED="3.11 3.12 3.13"; RANGE="3.11-3.13"; TENSORFLOW="TensorFlow 2.21"
        REQUIREMENTS=requirements.txt ;;
 esac
 OTHERS="3.14"   # Pythons that only JAX and PyTorch support: make offers them instead
@@ -74,7 +75,7 @@ else
         python=$PYTHON
         why="PYTHON=$PYTHON"
     else
-        for candidate in python3.14 python3.13 python3.12 python3.11 python3.10 python3; do
+        for candidate in python3.14 python3.13 python3.12 python3.11 python3; do
             path=$(command -v "$candidate" 2>/dev/null) || continue
             have=$(version_of "$path")
             [ -n "$have" ] && [ -z "$found" ] && found="; $candidate is Python $have" && seen=$have

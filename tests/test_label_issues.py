@@ -103,3 +103,38 @@ def test_a_run_before_on_other_test_photos_is_one_line_not_a_traceback(tmp_path)
     assert len(said.splitlines()) == 1
     (tmp_path / "run" / "test_predictions.csv").write_text(before.read_text())
     assert "McNemar" in labels.against_run_before(before, tmp_path / "run")
+
+
+def test_exclude_reads_a_list_as_a_reader_writes_it(tmp_path):
+    """A byte-order mark (Excel's), ./ and absolute paths, a path named twice, a quoted path with
+    a comma in a CSV, and label_issues.csv's flagged rows alone."""
+    train = photos(tmp_path, "training_set", np.array([0, 0, 0, 1, 1]))
+    test = photos(tmp_path, "test_set", np.array([0, 1]))
+    listing = tmp_path / "list.txt"
+    absolute = tmp_path / "training_set" / "dogs" / "3.jpg"
+    listing.write_text(
+        "\ufefftraining_set/cats/0.jpg\n./training_set/cats/1.jpg\n"
+        f"{absolute}\ntest_set/cats/0.jpg\ntest_set/cats/0.jpg\n",
+        encoding="utf-8",
+    )
+    keep, tests = labels.kept_for_training(listing, train, test, tmp_path)
+    assert keep.tolist() == [False, False, True, False, True] and tests == 1
+    train.files.append(tmp_path / "training_set" / "dogs" / "a,b.jpg")
+    train.labels = np.append(train.labels, 1)
+    table = tmp_path / "label_issues.csv"
+    table.write_text(
+        "path,set,given,flagged\n"
+        '"training_set/dogs/a,b.jpg",training,dogs,True\n'
+        "training_set/dogs/4.jpg,training,dogs,False\n"
+    )
+    keep, tests = labels.kept_for_training(table, train, test, tmp_path)
+    assert keep.tolist() == [True, True, True, True, True, False] and tests == 0
+
+
+def test_exclude_that_empties_a_class_is_one_line(tmp_path):
+    train = photos(tmp_path, "training_set", np.array([0, 0, 1, 1]))
+    listing = tmp_path / "list.txt"
+    listing.write_text("training_set/dogs/2.jpg\ntraining_set/dogs/3.jpg\n")
+    with pytest.raises(TutorialError, match="leaves no training photo of dogs") as error:
+        labels.kept_for_training(listing, train, train, tmp_path)
+    assert "\n" not in str(error.value)

@@ -10,6 +10,7 @@ lesson trained, which never saw them.
 
 from __future__ import annotations
 
+import io
 import shutil
 import tempfile
 from pathlib import Path
@@ -127,30 +128,60 @@ def doubts_figure(table: pd.DataFrame, pictures: dict[str, ImageSet], root: Path
 
 def kept_for_training(listing: Path | None, train: ImageSet, test: ImageSet, root: Path):
     """--exclude: a mask of the training photos to keep, and how many test photos the list named
-    (they stay: the runs compare on the same test photos). The list is a text file of photo paths
-    under the data folder, one a line, or a CSV with a ``path`` column (label_issues.csv); a path
-    that is no photo of the data stops the run with one line."""
+    (they stay: the runs compare on the same test photos). The list is a text file of photo paths,
+    one a line, or a CSV with a ``path`` column (label_issues.csv: only the rows cleanlab
+    ``flagged``, where the table has that column). A path may be as the tables name it (under
+    the data folder), start with ./, or be absolute; one named twice counts once. A path that is
+    no photo of the data, or a list that leaves a class no training photo, stops the run with one
+    line."""
     keep = np.ones(len(train.labels), dtype=bool)
     if listing is None:
         return keep, 0
-    try:
-        text = Path(listing).read_text()
-    except OSError as error:
-        raise TutorialError(f"--exclude: cannot read {listing} ({error.strerror})") from None
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if lines and lines[0].split(",")[0] == "path":  # a table: its first column
-        lines = [line.split(",")[0] for line in lines[1:]]
+    named = [_as_photo_id(path, root) for path in _listed_paths(Path(listing))]
+    named = list(dict.fromkeys(named))  # each photo once
     training = {photo_id(path, root): i for i, path in enumerate(train.files)}
     tests = {photo_id(path, root) for path in test.files}
-    unknown = [line for line in lines if line not in training and line not in tests]
+    unknown = [path for path in named if path not in training and path not in tests]
     if unknown:
         more = f" and {len(unknown) - 1} more" if len(unknown) > 1 else ""
         raise TutorialError(
             f"--exclude: {unknown[0]}{more} is no photo of {root}: list paths as "
             f"{LABEL_ISSUES} names them (e.g. training_set/cats/cat.1.jpg)"
         )
-    keep[[training[line] for line in lines if line in training]] = False
-    return keep, sum(line in tests for line in lines)
+    keep[[training[path] for path in named if path in training]] = False
+    emptied = [n for i, n in enumerate(train.class_names) if not keep[train.labels == i].any()]
+    if emptied:
+        raise TutorialError(
+            f"--exclude: {listing} leaves no training photo of {', '.join(emptied)}; a network "
+            "cannot learn a class it never sees: exclude fewer photos"
+        )
+    return keep, sum(path in tests for path in named)
+
+
+def _listed_paths(listing: Path) -> list[str]:
+    """The paths a list names: one a line, or a CSV's ``path`` column (read by pandas, quotes
+    and all), only its ``flagged`` rows where it has that column; a byte-order mark dropped."""
+    try:
+        text = listing.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        why = getattr(error, "strerror", None) or "not UTF-8 text"
+        raise TutorialError(f"--exclude: cannot read {listing} ({why})") from None
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines or lines[0].split(",")[0].strip('"') != "path":
+        return lines
+    table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    if "flagged" in table.columns:  # label_issues.csv: cleanlab's flags, not every doubt
+        table = table[table["flagged"].str.lower().isin(("true", "1"))]
+    return [path.strip() for path in table["path"] if path.strip()]
+
+
+def _as_photo_id(path: str, root: Path) -> str:
+    """A listed path as the tables name a photo: under the data folder, without ./"""
+    listed = Path(path)
+    if listed.is_absolute():
+        resolved, base = listed.resolve(), root.resolve()
+        return str(resolved.relative_to(base)) if resolved.is_relative_to(base) else path
+    return str(Path(*listed.parts)) if listed.parts else path  # "./a/b.jpg" -> "a/b.jpg"
 
 
 def subset(image_set: ImageSet, keep: np.ndarray) -> ImageSet:

@@ -411,6 +411,9 @@ def test_ctrl_c_exits_130_and_leaves_earlier_outputs(quick_run, shared_data):
         stderr=subprocess.PIPE,
         text=True,
         env=script_environment({"DLP_DATA_DIR": str(shared_data)}),
+        # as a terminal starts it: Ctrl-C's default, whatever an earlier test in this worker left
+        # (a child inherits an ignored SIGINT, and Python then never raises KeyboardInterrupt)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     for line in process.stdout:  # wait until training has started
         if line.startswith("=== Step 6"):

@@ -13,8 +13,8 @@ optimizer's own rule, and returns each copy's mean loss and accuracy over the st
 - PyTorch: the forward, backward and update written out (fused.py) for what chapter 1 builds;
   for anything else, a Python loop of eager steps. Each layer's own ``call`` is used rather than
   Keras' ``__call__``, whose bookkeeping costs more than the arithmetic on 10 rows (docs/speed.md).
-  ``torch.compile`` did not pay here: about 30 s to compile one step's shape, then still 0.3 ms a
-  step on 2 cores.
+  ``torch.compile`` did not pay here: its compile of each step's shape costs more than it saves
+  on networks this small.
 """
 
 from __future__ import annotations

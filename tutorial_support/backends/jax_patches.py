@@ -1,23 +1,23 @@
 """JAX's patches of Keras (patches.py says when they apply and how they are checked).
 
 - Max pooling: Keras pools with ``lax.reduce_window``, whose gradient is XLA's
-  ``select_and_scatter``, 65 ms of a 198 ms training step of chapter 2's network on a CPU (the
-  forward pass: 0.8 ms). A pool whose windows do not overlap (stride = size, "valid" padding, the
-  only kind the course uses) is a reshape and a max, forward and backward in about 10 ms. The
-  gradients agree: where a window holds two equal maxima (after a ReLU, zeros), ``jnp.max``
-  shares the gradient between them and ``select_and_scatter`` gives it to the first, and the
-  ReLU's own gradient is zero there either way. Delete this patch when XLA:CPU's
-  ``select_and_scatter`` is fast (no upstream issue tracks it yet).
+  ``select_and_scatter``, slow on XLA:CPU (a third of a training step of chapter 2's network, in
+  profiles of an earlier session). A pool whose windows do not overlap (stride = size, "valid"
+  padding, the only kind the course uses) is a reshape and a max, forward and backward. The
+  gradients agree: where a window holds two equal maxima (after a ReLU, zeros), ``jnp.max`` shares
+  the gradient between them and ``select_and_scatter`` gives it to the first, and the ReLU's own
+  gradient is zero there either way. Delete this patch when XLA:CPU's ``select_and_scatter`` is fast
+  (no upstream issue tracks it yet).
 - ``affine_transform`` (the augmentation layer's shear, zoom and flip): Keras hands
   ``jax.scipy.ndimage.map_coordinates`` a coordinate for every value of the batch, channel included,
   so it interpolates in three dimensions: 8 gathers per value where an image needs 4 per pixel (the
   channel's own 4 have weight 0). Here each pixel's position and weights are worked out once and its
   channels gathered together, with map_coordinates' own formulas (floor, weights, edge indices
-  clipped or filled) in its order: the same numbers, and 31 ms of a 109 ms step of chapter 2's
-  network saved. For bilinear interpolation and an affine transform; Keras' c0, c1 (which it
-  multiplies by the channel's index) send the batch to Keras' own function, and so do other
-  interpolations and fill modes. No upstream issue tracks this yet; delete the patch when Keras' JAX
-  ``affine_transform`` interpolates in two dimensions.
+  clipped or filled) in its order: the same numbers, with half the gathers. For bilinear
+  interpolation and an affine transform; Keras' c0, c1 (which it multiplies by the channel's index)
+  send the batch to Keras' own function, and so do other interpolations and fill modes. No upstream
+  issue tracks this yet; delete the patch when Keras' JAX ``affine_transform`` interpolates in two
+  dimensions.
 - Depthwise convolution (the pretrained lesson's EfficientNet-Lite0: 3 x 3 and 5 x 5, strides 1 and
   2): Keras hands it to ``lax.conv_general_dilated`` with a group per channel, and XLA:CPU runs that
   as a general convolution, slowly. Written as the sum of the kernel's 9 shifted products (strided
@@ -27,13 +27,13 @@
   patch" (benchmarks/bench_jax_depthwise.py) has the times. The gradients are written out (a custom
   VJP): the input's is the same kind of sum, the gradient spread over the input's grid times the
   flipped kernel (JAX's differentiation of the slices made a pad of the whole gradient per kernel
-  position: 300 ms for one of block 6's 5 x 5 layers), the kernel's one pass with a sum per kernel
-  position (JAX's: one pass over the batch for each). Float32 sums in another order: Keras' own
-  numbers to float32's rounding (the base's features: 4e-7 of the largest apart), each as close to a
-  float64 answer. For channels_last, 2-D, float32 on a CPU, dilation 1, "valid" or "same" (padded as
-  lax pads), any stride and depth multiplier; anything else goes to Keras' own function. No forward-
-  mode differentiation (``jax.jvp``; Keras uses none). No upstream issue tracks XLA:CPU's grouped
-  convolution (jax-ml/jax#13800 is its slow gradient on GPUs); delete the patch when it is fast.
+  position), the kernel's one pass with a sum per kernel position (JAX's: one pass over the batch
+  for each). Float32 sums in another order: Keras' own numbers to float32's rounding (the base's
+  features: 4e-7 of the largest apart), each as close to a float64 answer. For channels_last, 2-D,
+  float32 on a CPU, dilation 1, "valid" or "same" (padded as lax pads), any stride and depth
+  multiplier; anything else goes to Keras' own function. No forward- mode differentiation
+  (``jax.jvp``; Keras uses none). No upstream issue tracks XLA:CPU's grouped convolution
+  (jax-ml/jax#13800 is its slow gradient on GPUs); delete the patch when it is fast.
 """
 
 from __future__ import annotations

@@ -7,16 +7,15 @@ it is. ``apply()`` is called once, from startup.py, after Keras is imported.
 
 - JAX (jax_patches.py, whose docstring says why each is exact): max pooling without XLA's slow
   ``select_and_scatter`` gradient, and the augmentation's ``affine_transform`` interpolated in
-  two dimensions instead of three. A training step of chapter 2's network on a 2-core CPU, with
-  the pooling patched: 109 ms; with the 2-D affine_transform 78 ms; and with startup.py's
-  YNNPACK 50 ms.
-  And the depthwise convolution as the sum of its kernel's shifted products, with its gradients
-  written by hand: the pretrained lesson's base on a batch of 32 photos at 224 px, 5.15 s ->
-  0.41 s (benchmarks/bench_jax_depthwise.py).
+  two dimensions instead of three; and the depthwise convolution as the sum of its kernel's
+  shifted products, with its gradients written by hand (the pretrained lesson's base).
 - PyTorch (torch_patches.py, whose docstring names each patch's upstream fix): convolution and
   pooling without Keras' copies between the image layout and PyTorch's, and the augmentation's
   ``affine_transform`` as one ``grid_sample`` for the whole batch instead of a Python loop over
-  its images. A training step of chapter 2's network on a 2-core CPU: 94 ms -> 42 ms.
+  its images.
+
+What each is worth is measured, not quoted here: docs/measurements.md (chapter 1 with and
+without the speed changes; each backend's chapters; the depthwise convolution).
 """
 
 from __future__ import annotations

@@ -47,8 +47,8 @@ TESTED_JAXLIB = tested.JAXLIB  # a flag XLA does not know stops the program: onl
 def _xla_cpu_uses_ynnpack() -> bool:
     """JAX: XLA:CPU hands its matrix products and convolutions to YNNPACK (XNNPACK's successor).
 
-    A training step of chapter 2's network on a 2-core CPU: 78 ms -> 50 ms (the gradient of its
-    second convolution: 35 ms -> 10 ms); chapter 1's run gives the same figures, a little faster.
+    Chapter 2's training steps are faster with it (its convolutions' gradients most); chapter 1's
+    run gives the same figures (docs/measurements.md: chapter 1 with and without the changes).
     YNNPACK computes in float32 as XLA does (a convolution within 1e-6 of a float64 one). Set in
     XLA_FLAGS before JAX starts; a setting of the learner's own is left as it is. Returns whether it
     was set."""
@@ -210,7 +210,6 @@ def steps_per_execution(wanted: int) -> int:
 
 def fast_cpu_bfloat16() -> bool:
     """Whether "auto" computes in bfloat16 on a CPU with AVX512-BF16 or AMX: under TensorFlow and
-    PyTorch, whose oneDNN kernels use them (docs/machines.md; chapter 2's epoch on PyTorch, 3
-    epochs: 9.9 s against 12.2 s in float32). JAX stays in float32 on a CPU: XLA's bfloat16 was
-    slower there (a training step of chapter 2's network: 66 ms against 50 ms)."""
+    PyTorch, whose oneDNN kernels use them (docs/machines.md). JAX stays in float32 on a CPU:
+    XLA's bfloat16 was slower there than its float32."""
     return chosen() in ("tensorflow", "torch")

@@ -1,41 +1,38 @@
 """PyTorch's patches of Keras (patches.py says when they apply and how they are checked).
 
 - Convolution and pooling without layout copies. Keras keeps images as (batch, height, width,
-  channels) and PyTorch's operations take (batch, channels, height, width); Keras turns one into
-  the other with ``permute(...).contiguous()`` before every convolution and pooling, a copy of
-  the whole tensor (the convolution then copies it back into PyTorch's ``channels_last`` memory
-  format, which is the original layout), and again in the backward pass: ``aten::copy_`` was 38%
-  of a training step of chapter 2's network on a CPU. The permuted view of an image tensor
-  already is ``channels_last``, which PyTorch's convolution and pooling kernels take as it is
-  and return in the same format, so the result permuted back is the image layout again: nothing
-  is copied. Keras' own function still does the work, told that the data are channels first
-  (other layouts and ranks go to it unchanged); the depthwise and separable convolutions go
-  through ``conv`` and gain too. Together 26 ms of a 94 ms step. Delete the convolution's patch
-  when Keras ships keras-team/keras#23199 (issue #23279), the pooling's when it ships #23645
-  (issue #23649).
-- A convolution layer's bias: Keras' Conv2D convolves, then adds its bias in a pass of its own
-  over the output (and sums the output's gradient for the bias's, in another). PyTorch's
-  convolution takes the bias and adds it as it writes the output: for a plain Conv2D with a
-  bias and "valid" padding, the layer's ``call`` hands it the bias (about 3 ms of a 30 ms
-  training step of chapter 2's network). Anything else, Keras' own ``call``. No upstream issue
-  tracks this yet; delete the patch when Keras' PyTorch convolution takes the bias.
+  channels) and PyTorch's operations take (batch, channels, height, width); Keras turns one into the
+  other with ``permute(...).contiguous()`` before every convolution and pooling, a copy of the whole
+  tensor (the convolution then copies it back into PyTorch's ``channels_last`` memory format, which
+  is the original layout), and again in the backward pass: ``aten::copy_`` was the largest item of a
+  training step of chapter 2's network on a CPU. The permuted view of an image tensor already is
+  ``channels_last``, which PyTorch's convolution and pooling kernels take as it is and return in the
+  same format, so the result permuted back is the image layout again: nothing is copied. Keras' own
+  function still does the work, told that the data are channels first (other layouts and ranks go to
+  it unchanged); the depthwise and separable convolutions go through ``conv`` and gain too. Delete
+  the convolution's patch when Keras ships keras-team/keras#23199 (issue #23279), the pooling's when
+  it ships #23645 (issue #23649).
+- A convolution layer's bias: Keras' Conv2D convolves, then adds its bias in a pass of its own over
+  the output (and sums the output's gradient for the bias's, in another). PyTorch's convolution
+  takes the bias and adds it as it writes the output: for a plain Conv2D with a bias and "valid"
+  padding, the layer's ``call`` hands it the bias, one pass fewer. Anything else, Keras' own
+  ``call``. No upstream issue tracks this yet; delete the patch when Keras' PyTorch convolution
+  takes the bias.
 - ``affine_transform`` (the augmentation layer's shear, zoom and flip): Keras interpolates each
-  image of the batch in a Python loop of gathers, 23 ms for a batch of 32 images of 64 x 64.
-  ``grid_sample`` does the whole batch in one call, under 1 ms, for the case the course uses:
-  bilinear interpolation, edges filled with the nearest pixel (or with zeros), an affine
-  transform (c0 = c1 = 0). The sampling grid is worked out in float64, so that the result is as
-  close to the exact one as Keras' own float32 result (about 5e-6 of the image's range; the
-  two differ by under 1e-5). Anything else goes to Keras' own function. No upstream issue
-  tracks this yet; delete the patch when Keras' torch ``affine_transform`` works on the whole
-  batch at once.
+  image of the batch in a Python loop of gathers; ``grid_sample`` does the whole batch in one call,
+  for the case the course uses: bilinear interpolation, edges filled with the nearest pixel (or with
+  zeros), an affine transform (c0 = c1 = 0). The sampling grid is worked out in float64, so that the
+  result is as close to the exact one as Keras' own float32 result (about 5e-6 of the image's range;
+  the two differ by under 1e-5). Anything else goes to Keras' own function. No upstream issue tracks
+  this yet; delete the patch when Keras' torch ``affine_transform`` works on the whole batch at
+  once.
 - Adam's update: Keras' PyTorch Adam makes about ten passes over the weights a step (one per
   ``_foreach`` operation); PyTorch's fused Adam kernel makes one. It computes m = b1 m + (1 - b1) g,
-  v = b2 v + (1 - b2) g^2 and w -= lr m / (sqrt(v) / c2 + eps) / c1 with the bias corrections
-  c = 1 - b^t; given a step count at which b^t is 0 (so c1 = c2 = 1) and lr = Keras' own alpha
-  (worked out as Keras does), that is Keras' update, to float32's rounding. For float32 weights
-  on a CPU, without amsgrad; anything else goes to Keras. A training step of chapter 2's network:
-  about 2 ms less. No upstream issue tracks this; delete the patch when Keras' PyTorch Adam
-  calls the fused kernel.
+  v = b2 v + (1 - b2) g^2 and w -= lr m / (sqrt(v) / c2 + eps) / c1 with the bias corrections c = 1
+  - b^t; given a step count at which b^t is 0 (so c1 = c2 = 1) and lr = Keras' own alpha (worked out
+  as Keras does), that is Keras' update, to float32's rounding. For float32 weights on a CPU,
+  without amsgrad; anything else goes to Keras. No upstream issue tracks this; delete the patch when
+  Keras' PyTorch Adam calls the fused kernel.
 """
 
 from __future__ import annotations

@@ -247,3 +247,14 @@ def test_bad_flags_and_photos_of_three_classes_stop_with_one_line(tmp_path, caps
     )
     with pytest.raises(TutorialError, match="two classes; the photos have 3 .birds, cats, dogs."):
         seeing.check_two_classes(three)
+
+
+def test_a_model_file_keras_cannot_read_is_one_line(tmp_path):
+    from tutorial_support.cnn import seeing
+    from tutorial_support.common.errors import TutorialError
+
+    bad = tmp_path / "cnn_model.keras"
+    bad.write_text("not a model")
+    with pytest.raises(TutorialError, match="is not a model Keras can read") as error:
+        seeing.trained_network(bad, None, 0, 0)
+    assert "\n" not in str(error.value)

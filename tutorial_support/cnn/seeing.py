@@ -74,9 +74,15 @@ def trained_network(path: Path, train: images.ImageSet, epochs: int, seed: int):
     ``epochs``; and one line that says which."""
     network = course_network()
     if path.is_file():
-        saved = keras.models.load_model(
-            path, compile=False, safe_mode=True, custom_objects=_custom()
-        )
+        try:
+            saved = keras.models.load_model(
+                path, compile=False, safe_mode=True, custom_objects=_custom()
+            )
+        except (ValueError, OSError, TypeError) as error:  # not a model Keras can read
+            raise TutorialError(
+                f"--model {path} is not a model Keras can read ({type(error).__name__}): give "
+                "the cnn_model.keras that make cnn saves, or leave --model out"
+            ) from None
         shapes = [w.shape for w in saved.get_weights()]
         if shapes == [tuple(w.shape) for w in network.get_weights()]:
             network.set_weights(saved.get_weights())

@@ -91,7 +91,7 @@ notebooks: $(STAMP)
 # Sphinx and its extensions on top of the backend's virtualenv (requirements-site.txt)
 SITE_STAMP := $(VENV)/.installed-site
 $(SITE_STAMP): requirements-site.txt $(STAMP)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-site.txt
+	$(PY) -m uv pip install --quiet --compile-bytecode --python $(PY) -r requirements-site.txt
 	touch $@
 
 site: $(SITE_STAMP)

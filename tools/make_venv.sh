@@ -100,9 +100,20 @@ else
     fi
 fi
 
-# Install the requirements; a failed install leaves no half-made virtualenv behind.
-if ! { "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQUIREMENTS" &&
-       { [ -z "${GPU:-}" ] || "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "tensorflow[and-cuda]~=2.21.0"; }; }; then
+# Install the lock with uv, the installer the lock names (pip installs it first): the same exact
+# versions that `pip install -r` installs, in parallel and so much sooner (the .pyc files too, as pip
+# writes them: without them every first import compiles TensorFlow anew). uv does not read
+# pip's settings, so a folder of wheels that pip is told of (PIP_FIND_LINKS: PyTorch's CPU build, say)
+# is passed on to it. A failed install leaves no half-made virtualenv behind.
+uv_pin=$(sed -n 's/^\(uv==[^ ;]*\).*/\1/p' "$REQUIREMENTS")
+links=""
+for folder in ${PIP_FIND_LINKS:-}; do links="$links --find-links $folder"; done
+install() {  # the lock (or what $@ names) into the virtualenv
+    "$venv/bin/python" -m uv pip install --quiet --compile-bytecode --python "$venv/bin/python" $links "$@"
+}
+if ! { "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${uv_pin:-uv}" &&
+       install -r "$REQUIREMENTS" &&
+       { [ -z "${GPU:-}" ] || install "tensorflow[and-cuda]~=2.21.0"; }; }; then
     if [ "${made:-0}" = 1 ]; then
         rm -rf "$venv"
         say "installing $REQUIREMENTS into $venv failed (see above); $venv was removed: run make again"

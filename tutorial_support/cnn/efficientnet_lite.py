@@ -66,13 +66,19 @@ def _strided(x, size: int, kernel: int, stride: int, name: str) -> tuple[str, ob
     return "valid", L.ZeroPadding2D([_tf_same_padding(size, kernel, stride)] * 2, name=name)(x)
 
 
-def build(image_size: int) -> keras.Model:
+def build(image_size: int, initializer: str = "glorot_uniform") -> keras.Model:
     """The base, without weights: scaled pixels (see SCALE, OFFSET) -> (size/32, size/32, 1280)
-    feature maps, after the last convolution's ReLU6."""
+    feature maps, after the last convolution's ReLU6.
+
+    ``initializer``: the convolutions' first weights. "zeros" where ImageNet's replace them
+    at once: under JAX each random draw of a new shape is compiled first, 49 of them here."""
+    init = {"kernel_initializer": initializer}
     inputs = keras.Input(shape=(image_size, image_size, 3), name="scaled_pixels")
     padding, x = _strided(inputs, image_size, 3, 2, "stem_pad")
     x = _conv_bn(
-        x, L.Conv2D(32, 3, strides=2, padding=padding, use_bias=False, name="stem_conv"), "stem"
+        x,
+        L.Conv2D(32, 3, strides=2, padding=padding, use_bias=False, name="stem_conv", **init),
+        "stem",
     )
     size, channels = -(-image_size // 2), 32
     for stage, (repeats, kernel, first_stride, expansion, filters) in enumerate(STAGES):
@@ -85,20 +91,27 @@ def build(image_size: int) -> keras.Model:
             if expansion != 1:
                 x = _conv_bn(
                     x,
-                    L.Conv2D(channels * expansion, 1, use_bias=False, name=f"{name}_expand_conv"),
+                    L.Conv2D(
+                        channels * expansion, 1, use_bias=False, name=f"{name}_expand_conv", **init
+                    ),
                     f"{name}_expand",
                 )
             padding, x = _strided(x, size, kernel, stride, f"{name}_dwconv_pad")
             depthwise = L.DepthwiseConv2D(
-                kernel, strides=stride, padding=padding, use_bias=False, name=f"{name}_dwconv"
+                kernel,
+                strides=stride,
+                padding=padding,
+                use_bias=False,
+                depthwise_initializer=initializer,
+                name=f"{name}_dwconv",
             )
             x = _conv_bn(x, depthwise, f"{name}_dw")
-            project = L.Conv2D(filters, 1, use_bias=False, name=f"{name}_project_conv")
+            project = L.Conv2D(filters, 1, use_bias=False, name=f"{name}_project_conv", **init)
             x = _conv_bn(x, project, f"{name}_project", activation=False)
             if stride == 1 and channels == filters:  # the shape allows a shortcut
                 x = L.Add(name=f"{name}_add")([shortcut, x])
             size, channels = -(-size // stride), filters
-    x = _conv_bn(x, L.Conv2D(FEATURES, 1, use_bias=False, name="top_conv"), "top")
+    x = _conv_bn(x, L.Conv2D(FEATURES, 1, use_bias=False, name="top_conv", **init), "top")
     return keras.Model(inputs, x, name=NAME)
 
 
@@ -106,7 +119,7 @@ def _imagenet_network(image_size: int) -> keras.Model:
     """Pixels 0..255 -> the 1,000 ImageNet probabilities: scaling, base, pooling, the old head."""
     inputs = keras.Input(shape=(image_size, image_size, 3), name="pixels")
     x = L.Rescaling(SCALE, offset=OFFSET, name="scaling")(inputs)
-    x = build(image_size)(x)
+    x = build(image_size, initializer="zeros")(x)  # _load sets ImageNet's
     x = L.GlobalAveragePooling2D(name="pooling")(x)
     outputs = L.Dense(1000, activation="softmax", dtype="float32", name="predictions")(x)
     return keras.Model(inputs, outputs, name=f"{NAME}_imagenet")

@@ -164,6 +164,25 @@ def test_the_speed_layers_modules_import_in_any_order():
     assert result.stdout.strip() == "None"
 
 
+def test_make_newest_alone_counts_the_installed_versions_as_tested(monkeypatch):
+    """DLP_TRY_NEWEST=1 (tools/newest.py) adds the installed Keras to the tested ones; unset, a
+    reader's run keeps to tested.py's own."""
+    import importlib
+    from importlib import metadata
+
+    from tutorial_support.backends import tested
+
+    try:
+        monkeypatch.setenv("DLP_TRY_NEWEST", "1")
+        tried = importlib.reload(tested)
+        assert tried.KERAS == ("3.15.", metadata.version("keras"))
+        monkeypatch.setenv("DLP_TRY_NEWEST", "")
+        assert importlib.reload(tested).KERAS == ("3.15.",)
+    finally:
+        monkeypatch.delenv("DLP_TRY_NEWEST")
+        importlib.reload(tested)
+
+
 def test_the_requirements_admit_only_the_versions_the_speed_layer_was_tested_on():
     """backends/tested.py is the one place: each intent's range (requirements*.in) and each lock
     (requirements*.txt, what make installs) agree with it."""

@@ -129,7 +129,7 @@ def gradcam(
     features, head = _split(model)
     images = np.asarray(images, dtype=np.float32)
     # a few images at a time, as a large network's intermediate maps take gigabytes
-    maps = _feature_maps(features, images, batch_size=16)
+    maps = _feature_maps(features, images, batch_size=8)
     if classes is None:
         classes = np.argmax(class_scores(keras.ops.convert_to_numpy(head(maps))), axis=-1)
     chosen = keras.ops.one_hot(

@@ -4,6 +4,7 @@ batches, shuffled afresh each epoch for training.
 ``image_batches(images, labels, batch_size, shuffle, seed)`` returns what ``model.fit`` and
 ``model.predict`` take: under TensorFlow a ``tf.data`` pipeline (which a ``tf.distribute``
 strategy can split over devices); under JAX and PyTorch a ``keras.utils.PyDataset``.
+``feature_batch()``: how many photos the pretrained lesson passes through its base at once.
 """
 
 from __future__ import annotations
@@ -12,6 +13,15 @@ import numpy as np
 
 from tutorial_support.backends.choice import chosen
 from tutorial_support.backends.startup import keras
+
+
+def feature_batch() -> int:
+    """Photos per pass through the pretrained base (transfer.pooled_features).
+
+    PyTorch's pass holds gigabytes while it runs at 32 photos of 224 px, a quarter of that at 8
+    (the same features to the bit, no slower). TensorFlow and JAX hold far less, and keep 32: at 8
+    their features differ in the last bits, and docs/measurements.md was measured at 32."""
+    return 8 if chosen() == "torch" else 32
 
 
 def image_batches(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tutorial_support.backends.choice import chosen
+from tutorial_support.backends.batches import feature_batch
 from tutorial_support.cnn import efficientnet_lite, imagenet_weights, images
 from tutorial_support.cnn.images import ImageSet
 from tutorial_support.common.errors import TutorialError
@@ -110,12 +110,9 @@ def pooled_features(
                 return cached, True
         except (OSError, ValueError, EOFError):
             pass  # none yet, or damaged: computed again below
-    # small batches keep the peak memory low. PyTorch's pass through the base holds gigabytes
-    # while it runs at 32 photos of 224 px, a quarter of that at 8 (the same features to the bit,
-    # no slower). TensorFlow and JAX hold far less, and keep 32: at 8 their features differ in
-    # the last bits, and docs/measurements.md was measured at 32. predict_on_batch runs the
-    # compiled graph, not op by op.
-    batch = 8 if chosen() == "torch" else 32
+    # small batches keep the peak memory low (backends/batches.py: 8 or 32 photos a batch, by
+    # backend); predict_on_batch runs the compiled graph, not op by op
+    batch = feature_batch()
     features = np.concatenate(
         [
             np.asarray(model.predict_on_batch(image_set.images[i : i + batch].astype("float32")))

@@ -72,6 +72,7 @@ bench: $(STAMP)  # TensorFlow's .venv runs them; bench_backends also uses .venv-
 	$(PY) benchmarks/bench_pretrained.py
 	$(PY) benchmarks/bench_label_issues.py
 	$(MAKE) venv BACKEND=jax && $(MAKE) venv BACKEND=torch
+	$(PY) benchmarks/bench_startup.py
 	$(PY) benchmarks/bench_backends.py --seeds 5 --torch-seeds 5 --cnn-epochs 25:25:25
 	$(PY) benchmarks/bench_backends.py --plain
 	$(PY) benchmarks/bench_backends.py --chapter pretrained --fine-tune-epochs 1

@@ -1,7 +1,9 @@
+import atexit
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 # scikit-learn's estimator checks include one that runs with array-API dispatch on (the
@@ -15,6 +17,16 @@ import pytest
 
 from image_fixtures import make_image_folder
 from tutorial_support.backends.choice import chosen, label
+
+# Under JAX, every process of a test run (pytest's workers, the scripts and notebook kernels the
+# tests start) shares one compilation cache, made for the run and removed after it: the tests
+# build the same small networks again and again, and XLA compiles each afresh, which is most of
+# JAX's test time on 2 cores. Only the compiling is saved; the compiled programs are the same.
+if chosen() == "jax" and "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    _JAX_CACHE = tempfile.mkdtemp(prefix="dlp-jax-cache-")
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = _JAX_CACHE  # the workers inherit it
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"  # the small programs too
+    atexit.register(shutil.rmtree, _JAX_CACHE, ignore_errors=True)
 
 ROOT = Path(__file__).resolve().parents[1]
 ANN = ROOT / "1_artificial_neural_networks" / "ann.py"

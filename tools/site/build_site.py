@@ -21,6 +21,7 @@
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import copy
 import datetime
 import hashlib
@@ -120,8 +121,9 @@ def machine() -> str:
     )
 
 
-def executed(name: str, script: Path, settings: str, data_hash: str, rerun: bool):
-    """The chapter's notebook with its outputs: from the cache, or run now (and cached)."""
+def executed(name: str, script: Path, settings: str, data_hash: str, rerun: bool, jobs: int):
+    """The chapter's notebook with its outputs: from the cache, or run now (and cached).
+    ``jobs``: how many chapters run at a time (said on the page, beside the run's time)."""
     cached = CACHE / f"{name}-{run_key(script, settings, data_hash)}.ipynb"
     if cached.exists() and not rerun:
         print(f"{script.name}: from the cache ({cached.name})")
@@ -143,6 +145,7 @@ def executed(name: str, script: Path, settings: str, data_hash: str, rerun: bool
     notebook.metadata["site_run"] = {
         "settings": settings,
         "seconds": round(seconds, 1),
+        "jobs": jobs,
         "date": datetime.date.today().isoformat(),
         "device": device,
         "machine": machine(),
@@ -247,10 +250,12 @@ def chapter_page(name: str, script: Path, notebook) -> None:
     shutil.copy(script, folder / script.name)
     run = notebook.metadata["site_run"]
     settings = f"`SETTINGS = {run['settings']!r}`"
+    jobs = run.get("jobs", 1)
+    shared = f" ({jobs} chapters running at a time)" if jobs > 1 else ""
     about = (
         f"This page is `{script.name}` run as a notebook on {run['date']}, with "
         + (f"{settings} (short runs)" if run["settings"] else f"{settings}: the defaults")
-        + f", in {run['seconds']:.0f} s. {run['device']}; {run['machine']}.\n\n"
+        + f", in {run['seconds']:.0f} s{shared}. {run['device']}; {run['machine']}.\n\n"
         f"Download {{download}}`the notebook, with its outputs <downloads/{name}.ipynb>` "
         f"or {{download}}`the script <{script.name}>`. Each step below is one `# %% Step` cell "
         "of the script: the README's words for it, its code, then what it printed and drew."
@@ -324,6 +329,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="short runs (CI), said on the pages")
     parser.add_argument("--rerun", action="store_true", help="run the chapters even if cached")
     parser.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        help="chapters run at a time (default 2: each spends seconds on one core, importing)",
+    )
+    parser.add_argument(
         "--data", type=Path, help=f"the data's folder (or {data.DATA_DIR_VARIABLE})"
     )
     args = parser.parse_args()
@@ -335,10 +346,21 @@ def main() -> None:
         data_hash = data_fingerprint()
     except TutorialError as error:
         fail(str(error))
-    pages = {}
-    for name, (script, quick, _) in CHAPTERS.items():
-        settings = quick if args.quick else ""
-        pages[name] = (script, executed(name, script, settings, data_hash, args.rerun))
+    if args.jobs < 1:
+        fail(f"--jobs: at least 1, got {args.jobs}")
+    # the chapters' runs, args.jobs at a time: each is a kernel process of its own, which spends
+    # its first seconds importing on one core
+    pool = concurrent.futures.ThreadPoolExecutor(args.jobs)
+    runs = {
+        name: pool.submit(
+            executed, name, script, quick if args.quick else "", data_hash, args.rerun, args.jobs
+        )
+        for name, (script, quick, _) in CHAPTERS.items()
+    }
+    try:
+        pages = {name: (CHAPTERS[name][0], run.result()) for name, run in runs.items()}
+    finally:  # a run that failed stops the build: the runs not yet started never start
+        pool.shutdown(cancel_futures=True)
     gather(pages)
     staging = SITE.with_name("site.partial")
     shutil.rmtree(staging, ignore_errors=True)

@@ -8,7 +8,7 @@ from churn_fixtures import learnable_problem
 from tutorial_support.backends import epochs, fused
 from tutorial_support.backends.choice import chosen
 from tutorial_support.common.runtime import keras, seed_everything
-from tutorial_support.fast import stacked
+from tutorial_support.fast import stacked, twins
 
 pytestmark = [
     pytest.mark.backends,
@@ -36,7 +36,7 @@ def train(model, X, y, softmax, use_fused, epochs_=3, copies=3):
     import torch
 
     torch.manual_seed(7)  # the same dropout masks both ways
-    twin = stacked._stack(model, copies)
+    twin = twins.stack(model, copies)
     optimizer = model.optimizer.__class__.from_config(model.optimizer.get_config())
     optimizer.build(twin.trainable_variables)
     step_loss = stacked._step_loss(softmax)
@@ -71,7 +71,7 @@ def test_the_fused_epoch_trains_as_the_eager_steps(activation, dropout, n_classe
     seed_everything(3)
     model = template(activation, dropout, n_classes, optimizer)
     X = X.astype("float32")
-    twin = stacked._stack(model, 2)
+    twin = twins.stack(model, 2)
     optimizer = model.optimizer.__class__.from_config(model.optimizer.get_config())
     optimizer.build(twin.trainable_variables)
     assert fused.fused_epoch(twin, optimizer, X, y, softmax) is not None
@@ -83,7 +83,7 @@ def test_the_fused_epoch_trains_as_the_eager_steps(activation, dropout, n_classe
     for (loss, accuracy), (want_loss, want_accuracy) in zip(reports, expected_reports):
         np.testing.assert_allclose(loss, want_loss, rtol=2e-5)
         np.testing.assert_allclose(accuracy, want_accuracy, rtol=1e-6)
-    assert not np.allclose(weights[0], stacked._stack(model, 3).get_weights()[0])  # it learnt
+    assert not np.allclose(weights[0], twins.stack(model, 3).get_weights()[0])  # it learnt
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,7 @@ def test_what_the_fused_epoch_does_not_cover_goes_to_the_eager_steps(change):
         "sgd": keras.optimizers.SGD(),
     }[change]
     model = template("tanh" if change == "tanh" else "relu", 0.0, 2, optimizer)
-    twin = stacked._stack(model, 2)
+    twin = twins.stack(model, 2)
     optimizer.build(twin.trainable_variables)
     X, y = learnable_problem(40)
     assert fused.fused_epoch(twin, optimizer, X, y.reshape(-1, 1), False) is None

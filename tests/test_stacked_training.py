@@ -155,3 +155,41 @@ def test_fit_trains_a_compiled_model_in_place():
     )
     for ours, theirs in zip(model.get_weights(), copy.get_weights()):
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)
+
+
+def test_a_kept_twin_trains_exactly_as_a_new_one():
+    """The stacked twin kept from one training (twins.py) is set afresh for the next training of
+    the same network: the same weights and histories as a new twin gives, dropout's seeds and the
+    optimizer's state included, on the same rows or on more. Under TensorFlow and JAX it is the
+    same twin (nothing compiled again, or for TensorFlow's graph traced again); under PyTorch,
+    which compiles nothing, none is kept."""
+    from tutorial_support.backends.epochs import compiles
+    from tutorial_support.fast import twins
+
+    X, y = learnable_problem(100)
+
+    def trained(rows):
+        dropout = {"optimizer": "adam", "dropout": 0.2}
+        train_sets = [np.arange(rows), np.arange(100 - rows, 100)]
+        copies = fit_copies(
+            build_small, X, y, train_sets, epochs=2, batch_size=10, seed=3, build_args=dropout
+        )
+        return [(model.get_weights(), history) for model, history, _ in copies]
+
+    def assert_same(ours, theirs):
+        for (weights, history), (weights_again, history_again) in zip(ours, theirs):
+            assert history == history_again
+            for a, b in zip(weights, weights_again):
+                np.testing.assert_array_equal(a, b)
+
+    twins._KEPT.clear()
+    new = trained(80)
+    kept = [stacked for stacked, *_ in twins._KEPT.values()]
+    assert len(kept) == (1 if compiles() else 0)
+    assert_same(trained(80), new)
+    more = trained(90)  # another number of steps: TensorFlow's graph now takes any
+    assert [stacked for stacked, *_ in twins._KEPT.values()] == kept  # the same twin, reused
+    twins._KEPT.clear()
+    assert_same(trained(80), new)  # new twins: the same again
+    twins._KEPT.clear()
+    assert_same(trained(90), more)

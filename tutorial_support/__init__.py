@@ -50,6 +50,7 @@ A map of every module, room by room. No chapter's room imports the other chapter
     ``training``          ``fit`` and ``predict_probabilities``: ``model.fit`` and
                           ``model.predict``, each epoch one compiled call
     ``stacked``           many copies of one network trained at once (one per fold)
+    ``twins``             a network's stacked twin: made, kept for the next training, unstacked
     ``cross_validation``  every fold trained at once: ``cross_validate`` (the scores) and
                           ``cross_validate_details`` (also out-of-fold predictions, curves)
     ``sklearn_wrapper``   ``KerasClassifier``: a Keras network as a scikit-learn classifier

@@ -6,6 +6,9 @@ where the backend can compile it.
 batch row numbers; ``weights``: 1 for a row, 0 for padding), updates the model's weights with the
 optimizer's own rule, and returns each copy's mean loss and accuracy over the steps, as NumPy.
 ``step_loss(y, p, w)`` gives the step's loss to differentiate and each copy's loss and accuracy.
+Under TensorFlow and JAX, ``reusable_epoch(model, optimizer, step_loss, jit_compile)`` is the same
+epoch with the data as arguments, ``epoch(features, targets, batches, weights)``: compiled once for
+the shapes of its arguments, it trains the same model again on other data (stacked.py keeps it).
 
 - TensorFlow: a ``tf.function`` whose ``tf.while_loop`` runs the steps, XLA-compiled for long runs.
 - JAX: ``jax.jit`` of a ``lax.fori_loop`` over ``model.stateless_call`` and
@@ -26,18 +29,33 @@ from tutorial_support.backends.startup import keras
 
 
 def compiled_epoch(model, optimizer, features, targets, step_loss, jit_compile: bool):
-    return {"tensorflow": _tensorflow, "jax": _jax, "torch": _torch}[chosen()](
-        model, optimizer, features, targets, step_loss, jit_compile
+    if chosen() == "torch":
+        return _torch(model, optimizer, features, targets, step_loss, jit_compile)
+    epoch = reusable_epoch(model, optimizer, step_loss, jit_compile)
+    features, targets = keras.ops.convert_to_tensor(features), keras.ops.convert_to_tensor(targets)
+    return lambda batches, weights: epoch(features, targets, batches, weights)
+
+
+def compiles() -> bool:
+    """Whether an epoch is traced and compiled before it first runs (TensorFlow, JAX): one worth
+    keeping for the next training of the same network."""
+    return chosen() != "torch"
+
+
+def reusable_epoch(model, optimizer, step_loss, jit_compile: bool):
+    """``epoch(features, targets, batches, weights)``, under TensorFlow or JAX."""
+    return {"tensorflow": _tensorflow, "jax": _jax}[chosen()](
+        model, optimizer, step_loss, jit_compile
     )
 
 
-def _tensorflow(model, optimizer, features, targets, step_loss, jit_compile):
+def _tensorflow(model, optimizer, step_loss, jit_compile):
     import tensorflow as tf
 
-    features, targets = tf.constant(features), tf.constant(targets)
-
-    @tf.function(jit_compile=jit_compile)
-    def run_epoch(batches, weights):
+    # reduce_retracing: a second shape of the data (another number of rows, or of steps) gets one
+    # trace for any shape, not a trace each; XLA compiles each shape all the same
+    @tf.function(jit_compile=jit_compile, reduce_retracing=True)
+    def run_epoch(features, targets, batches, weights):
         def step(i, total_loss, total_accuracy):
             x, y = tf.gather(features, batches[i]), tf.gather(targets, batches[i])
             with tf.GradientTape() as tape:
@@ -54,13 +72,14 @@ def _tensorflow(model, optimizer, features, targets, step_loss, jit_compile):
         # the epoch's mean of the batch losses and accuracies, as Keras reports them
         return total_loss / tf.cast(steps, tf.float32), total_accuracy / tf.cast(steps, tf.float32)
 
-    return lambda batches, weights: tuple(np.asarray(v) for v in run_epoch(batches, weights))
+    def epoch(features, targets, batches, weights):
+        return tuple(np.asarray(v) for v in run_epoch(features, targets, batches, weights))
+
+    return epoch
 
 
-def _jax(model, optimizer, features, targets, step_loss, jit_compile):
+def _jax(model, optimizer, step_loss, jit_compile):
     import jax
-
-    features, targets = jax.numpy.asarray(features), jax.numpy.asarray(targets)
 
     def loss_of(trainable, non_trainable, x, y, w):
         p, non_trainable = model.stateless_call(trainable, non_trainable, x, training=True)
@@ -70,7 +89,7 @@ def _jax(model, optimizer, features, targets, step_loss, jit_compile):
     gradient_of = jax.value_and_grad(loss_of, has_aux=True)
 
     @jax.jit
-    def epoch(state, batches, weights):
+    def epoch(state, features, targets, batches, weights):
         def step(i, carry):
             trainable, non_trainable, optimizer_state, total_loss, total_accuracy = carry
             x, y = features[batches[i]], targets[batches[i]]
@@ -96,9 +115,9 @@ def _jax(model, optimizer, features, targets, step_loss, jit_compile):
 
     groups = (model.trainable_variables, model.non_trainable_variables, optimizer.variables)
 
-    def run_epoch(batches, weights):
+    def run_epoch(features, targets, batches, weights):
         state = [[v.value for v in group] for group in groups]
-        state, loss, accuracy = epoch(state, batches, weights)
+        state, loss, accuracy = epoch(state, features, targets, batches, weights)
         for group, values in zip(groups, state):
             for variable, value in zip(group, values):
                 variable.assign(value)

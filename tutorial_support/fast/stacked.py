@@ -14,7 +14,8 @@ remove it here, without changing the maths:
 2. A whole epoch (every step: pick the batch, forward, gradients, optimizer update)
    is one compiled call (XLA under TensorFlow and JAX: backends/epochs.py), so Python and
    the backend are entered once per epoch instead of once per step. PyTorch runs the
-   steps eagerly, one by one.
+   steps eagerly, one by one. The stacked twin (twins.py), its optimizer and its compiled
+   epoch are kept for the next training of the same network, which then compiles nothing.
 
 Every copy starts from the same initial weights and sees its rows in the same
 shuffled order, as ``cross_val_score`` does when it clones an estimator with a
@@ -33,8 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tutorial_support.backends.epochs import compiled_epoch
 from tutorial_support.common.runtime import keras
+from tutorial_support.fast.twins import kept_twin, taken_twin, unstack
 
 ops = keras.ops
 # XLA compiles an epoch into one fast kernel, but compiling costs about a second: worth it for
@@ -64,65 +65,6 @@ def _loss_and_hits(targets, p, softmax: bool):
         )
     loss = keras.losses.binary_crossentropy(targets, p)
     return loss, ops.cast((p[..., 0] > 0.5) == (targets[..., 0] > 0.5), "float32")
-
-
-class StackedDense(keras.layers.Layer):
-    """A Dense layer holding one independent set of weights per copy.
-
-    Input ``(copies, batch, inputs)``, output ``(copies, batch, units)``.
-    """
-
-    def __init__(self, units: int, activation=None, **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.activation = keras.activations.get(activation)
-
-    def build(self, input_shape):
-        copies, _, inputs = input_shape
-        self.kernel = self.add_weight(shape=(copies, inputs, self.units), initializer="zeros")
-        self.bias = self.add_weight(shape=(copies, 1, self.units), initializer="zeros")
-
-    def call(self, inputs):
-        return self.activation(ops.matmul(inputs, self.kernel) + self.bias)
-
-
-def _stack(template: keras.Model, copies: int) -> keras.Model:
-    """The stacked twin of a Sequential network of Dense and Dropout layers."""
-    inputs = keras.Input(shape=(None, template.input_shape[-1]), batch_size=copies)
-    x = inputs
-    for layer in template.layers:
-        if isinstance(layer, keras.layers.Dense):
-            dense = StackedDense(layer.units, layer.activation)
-            x = dense(x)
-            kernel, bias = layer.get_weights()
-            dense.set_weights(
-                [
-                    np.broadcast_to(kernel, (copies, *kernel.shape)),
-                    np.broadcast_to(bias, (copies, 1, bias.size)),
-                ]
-            )
-        elif isinstance(layer, keras.layers.Dropout):
-            x = keras.layers.Dropout(layer.rate)(x)
-        else:
-            raise ValueError(
-                f"cannot stack a {type(layer).__name__} layer: only Dense and Dropout are supported"
-            )
-    return keras.Model(inputs, x)
-
-
-def _unstack(stacked: keras.Model, template: keras.Model) -> list[keras.Model]:
-    """One ordinary Keras model per copy, with that copy's trained weights."""
-    stacked_layers = [layer for layer in stacked.layers if isinstance(layer, StackedDense)]
-    models = []
-    for copy in range(stacked.input_shape[0]):
-        model = keras.models.clone_model(template)
-        weights = []
-        for layer in stacked_layers:
-            kernel, bias = layer.get_weights()
-            weights += [kernel[copy], bias[copy, 0]]
-        model.set_weights(weights)
-        models.append(model)
-    return models
 
 
 def _step_loss(softmax: bool):
@@ -201,14 +143,10 @@ def train_stacked(
     validation_sets = [np.asarray(rows, dtype=np.int32) for rows in validation_sets]
     trained: dict[int, tuple[keras.Model, dict, int]] = {}
     for (size, validation_size), members in sorted(_groups(train_sets, validation_sets).items()):
-        stacked = _stack(template, len(members))
-        optimizer = template.optimizer.__class__.from_config(template.optimizer.get_config())
-        # its slots made now, not inside the first compiled call: TensorFlow would trace that call
-        # twice
-        optimizer.build(stacked.trainable_variables)
         jit = epochs * -(-size // batch_size) >= XLA_FROM_STEPS
-        run_epoch = compiled_epoch(
-            stacked, optimizer, X, y if softmax else y.reshape(-1, 1), _step_loss(softmax), jit
+        targets = y if softmax else y.reshape(-1, 1)
+        keeping, stacked, run_epoch = taken_twin(
+            template, len(members), X, targets, _step_loss(softmax), jit
         )
         shuffle = np.random.default_rng(seed)
         stacked_rows = np.stack([train_sets[i] for i in members])
@@ -252,8 +190,9 @@ def train_stacked(
                 break
         if stops_early:
             stacked.set_weights(best_weights)
-        for k, (member, model) in enumerate(zip(members, _unstack(stacked, template))):
+        for k, (member, model) in enumerate(zip(members, unstack(stacked, template))):
             own_history = {key: [float(v[k]) for v in values] for key, values in history.items()}
             last = int(best_epoch[k]) if stops_early else len(own_history["loss"])
             trained[member] = model, own_history, last
+        kept_twin(keeping)
     return [trained[i] for i in range(len(train_sets))]

@@ -53,6 +53,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     found = [ROOT / venv / "bin" / "python" for venv in VENVS]
+    if args.repeats < 1:
+        parser.error(f"--repeats: at least 1, got {args.repeats}")
+    missing = [python for python in args.python if not os.access(python, os.X_OK)]
+    if missing:
+        parser.error(f"--python {missing[0]}: no such interpreter; give a virtualenv's bin/python")
     pythons = [str(p) for p in found if p.exists()] + args.python
     versions = {
         python: subprocess.run(

@@ -35,6 +35,15 @@ class StackedDense(keras.layers.Layer):
         return self.activation(ops.matmul(inputs, self.kernel) + self.bias)
 
 
+def _stacked_weights(layer, copies: int) -> list[np.ndarray]:
+    """A Dense layer's kernel and bias, the same for every copy."""
+    kernel, bias = layer.get_weights()
+    return [
+        np.broadcast_to(kernel, (copies, *kernel.shape)),
+        np.broadcast_to(bias, (copies, 1, bias.size)),
+    ]
+
+
 def stack(template: keras.Model, copies: int) -> keras.Model:
     """The stacked twin of a Sequential network of Dense and Dropout layers."""
     inputs = keras.Input(shape=(None, template.input_shape[-1]), batch_size=copies)
@@ -43,13 +52,7 @@ def stack(template: keras.Model, copies: int) -> keras.Model:
         if isinstance(layer, keras.layers.Dense):
             dense = StackedDense(layer.units, layer.activation)
             x = dense(x)
-            kernel, bias = layer.get_weights()
-            dense.set_weights(
-                [
-                    np.broadcast_to(kernel, (copies, *kernel.shape)),
-                    np.broadcast_to(bias, (copies, 1, bias.size)),
-                ]
-            )
+            dense.set_weights(_stacked_weights(layer, copies))
         elif isinstance(layer, keras.layers.Dropout):
             x = keras.layers.Dropout(layer.rate)(x)
         else:
@@ -66,9 +69,7 @@ def _set_from(stacked: keras.Model, template: keras.Model) -> None:
     twins = (layer for layer in stacked.layers if not isinstance(layer, keras.layers.InputLayer))
     for layer, twin in zip(template.layers, twins):
         if isinstance(layer, keras.layers.Dense):
-            kernel, bias = layer.get_weights()
-            twin.kernel.assign(np.broadcast_to(kernel, (copies, *kernel.shape)))
-            twin.bias.assign(np.broadcast_to(bias, (copies, 1, bias.size)))
+            twin.set_weights(_stacked_weights(layer, copies))
         elif layer.rate > 0:  # a new Dropout draws its seed (none at rate 0)
             twin.seed_generator.state.assign(keras.random.SeedGenerator().state.value)
 
